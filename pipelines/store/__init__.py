@@ -1,0 +1,1 @@
+"""Relational store: SQLAlchemy models, engine/session, Alembic migrations."""
