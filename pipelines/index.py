@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -17,13 +18,16 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
-from pipelines.embeddings import Embedder
+from pipelines.embeddings import Embedder, embed_query
 from pipelines.german import expand_compounds
 
 SearchMode = Literal["hybrid", "fulltext", "vector"]
 FTS_COLUMN = "search_text"
 # How many candidates each method contributes before fusion.
 CANDIDATES_PER_METHOD = 40
+# Below this a flat scan is exact and fast enough (≈10 ms at 10k chunks on 2 cores); above it
+# an HNSW index keeps vector search in single-digit milliseconds.
+VECTOR_INDEX_MIN_ROWS = 50_000
 
 
 def chunk_schema(dimension: int) -> pa.Schema:
@@ -69,8 +73,9 @@ class ChunkRecord:
         heading = " – ".join(part for part in (self.title, self.section) if part)
         return f"{heading}\n{self.text}" if heading else self.text
 
-    def search_text(self) -> str:
-        return expand_compounds(f"{self.title}\n{self.section}\n{self.text}")
+    def search_text(self, split_compounds: bool = True) -> str:
+        text = f"{self.title}\n{self.section}\n{self.text}"
+        return expand_compounds(text) if split_compounds else text
 
 
 @dataclass
@@ -115,10 +120,13 @@ def build_filter(filters: dict[str, str | Sequence[str]] | None) -> str | None:
 class KnowledgeBaseIndex:
     """Chunks of one knowledge base in one LanceDB table."""
 
-    def __init__(self, db: lancedb.DBConnection, table_name: str, embedder: Embedder) -> None:
+    def __init__(self, db: lancedb.DBConnection, table_name: str, embedder: Embedder,
+                 split_compounds: bool = True) -> None:
         self.db = db
         self.table_name = table_name
         self.embedder = embedder
+        # False only to measure what compound splitting brings (evaluation bench retrieval).
+        self.split_compounds = split_compounds
         self._lock = threading.Lock()
         self._table: Any | None = None
 
@@ -146,7 +154,7 @@ class KnowledgeBaseIndex:
         rows = [
             {
                 **record.__dict__,
-                FTS_COLUMN: record.search_text(),
+                FTS_COLUMN: record.search_text(self.split_compounds),
                 "ingested_at": now,
                 "vector": vector.tolist(),
             }
@@ -172,11 +180,20 @@ class KnowledgeBaseIndex:
         with self._lock:
             table.delete(where)
 
-    def refresh_fulltext_index(self) -> None:
-        """(Re)build the German full-text index over text plus compound parts."""
+    def refresh_indexes(self) -> None:
+        """(Re)build the German full-text index; from VECTOR_INDEX_MIN_ROWS on, an ANN index."""
         table = self._open()
-        if table is None or table.count_rows() == 0:
+        if table is None:
             return
+        rows = table.count_rows()
+        if rows == 0:
+            return
+        if rows >= VECTOR_INDEX_MIN_ROWS:
+            with self._lock:
+                table.create_index(
+                    metric="cosine", vector_column_name="vector", index_type="IVF_HNSW_SQ",
+                    replace=True,
+                )
         with self._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             table.create_fts_index(
@@ -224,66 +241,86 @@ class KnowledgeBaseIndex:
         if table is None or not query.strip():
             return []
         where = build_filter(filters)
-        columns = [f.name for f in chunk_schema(1) if f.name not in (FTS_COLUMN, "ingested_at")]
         n = max(k, CANDIDATES_PER_METHOD) if mode == "hybrid" else k
-        text_rows: list[dict[str, Any]] = []
-        vector_rows: list[dict[str, Any]] = []
-        if mode in ("hybrid", "fulltext"):
-            text_rows = self._fulltext(table, query, n, where, columns)
-        if mode in ("hybrid", "vector"):
-            if query_vector is None:
-                query_vector = self.embedder.embed([query])[0]
-            builder = table.search(query_vector).distance_type("cosine").limit(n)
-            if where:
-                builder = builder.where(where, prefilter=True)
-            vector_rows = builder.select([*columns, "_distance"]).to_list()
         if mode == "fulltext":
-            return [_hit(r, r["_score"], text_score=r["_score"]) for r in text_rows]
-        if mode == "vector":
+            rows, _ = self._fulltext(table, query, n, where)
+            return [_hit(r, r["_score"], text_score=r["_score"]) for r in rows]
+        # Full text runs in a worker while this thread embeds the query (both release the GIL).
+        pending = _POOL.submit(self._fulltext, table, query, n, where) if mode == "hybrid" else None
+        if query_vector is None:
+            query_vector = embed_query(self.embedder, query)
+        vector_rows, vector_matrix = self._vector(table, query_vector, n, where)
+        if pending is None:
             return [
                 _hit(r, 1 - r["_distance"], vector_similarity=1 - r["_distance"])
                 for r in vector_rows
             ]
-        assert query_vector is not None
-        return fuse(text_rows, vector_rows, query_vector, text_weight)[:k]
+        text_rows, text_matrix = pending.result()
+        return fuse(text_rows, text_matrix, vector_rows, vector_matrix, query_vector,
+                    text_weight)[:k]
 
-    def _fulltext(
-        self, table: Any, query: str, n: int, where: str | None, columns: list[str]
-    ) -> list[dict[str, Any]]:
-        builder = table.search(expand_compounds(query), query_type="fts", fts_columns=FTS_COLUMN)
+    def _fulltext(self, table: Any, query: str, n: int,
+                  where: str | None) -> tuple[list[dict[str, Any]], np.ndarray]:
+        if self.split_compounds:
+            query = expand_compounds(query)
+        builder = table.search(query, query_type="fts", fts_columns=FTS_COLUMN)
         if where:
             builder = builder.where(where, prefilter=True)
         try:
-            return list(builder.select([*columns, "_score"]).limit(n).to_list())
+            return _rows_and_vectors(builder.select([*RESULT_COLUMNS, "_score"]).limit(n))
         except ValueError:
             # No full-text index yet (a knowledge base still being filled): vectors only.
-            return []
+            return [], np.zeros((0, self.embedder.dimension), dtype=np.float32)
+
+    def _vector(self, table: Any, query_vector: np.ndarray, n: int,
+                where: str | None) -> tuple[list[dict[str, Any]], np.ndarray]:
+        builder = table.search(query_vector).distance_type("cosine").limit(n)
+        if where:
+            builder = builder.where(where, prefilter=True)
+        return _rows_and_vectors(builder.select([*RESULT_COLUMNS, "_distance"]))
+
+
+RESULT_COLUMNS = [
+    f.name for f in chunk_schema(1) if f.name not in (FTS_COLUMN, "ingested_at")
+]
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fulltext")
+
+
+def _rows_and_vectors(builder: Any) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Result rows without the vector column, and the vectors as one float32 matrix
+    (through Arrow: converting 384 floats per row to Python lists costs more than the search)."""
+    table = builder.to_arrow()
+    vectors = table.column("vector").combine_chunks()
+    dimension = vectors.type.list_size
+    matrix = vectors.flatten().to_numpy(zero_copy_only=False).reshape(-1, dimension)
+    return table.drop_columns(["vector"]).to_pylist(), matrix
 
 
 def fuse(
     text_rows: list[dict[str, Any]],
+    text_matrix: np.ndarray,
     vector_rows: list[dict[str, Any]],
+    vector_matrix: np.ndarray,
     query_vector: np.ndarray,
     text_weight: float,
 ) -> list[Hit]:
     """Weighted score fusion: BM25 scaled by the best BM25 of this query, plus cosine
     similarity rescaled over the candidates. Plain equal-weight RRF lets a weak embedder drag
     good full-text hits down (ENVIRONMENT.md: 0.715 R@1 vs 0.892); scores keep the margins."""
-    candidates: dict[str, dict[str, Any]] = {}
-    for row in text_rows:
-        candidates[row["chunk_id"]] = row
-    for row in vector_rows:
-        candidates.setdefault(row["chunk_id"], row)
+    candidates: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
+    for row, vector in zip(text_rows, text_matrix, strict=True):
+        candidates[row["chunk_id"]] = (row, vector)
+    for row, vector in zip(vector_rows, vector_matrix, strict=True):
+        candidates.setdefault(row["chunk_id"], (row, vector))
     if not candidates:
         return []
     best_text = max((r["_score"] for r in text_rows), default=0.0) or 1.0
     text_scores = {r["chunk_id"]: r["_score"] / best_text for r in text_rows}
-    matrix = np.asarray([row["vector"] for row in candidates.values()], dtype=np.float32)
-    similarities = matrix @ query_vector
+    similarities = np.stack([v for _, v in candidates.values()]) @ query_vector
     low, high = float(similarities.min()), float(similarities.max())
     spread = high - low if high - low > 1e-6 else 1.0
     hits = []
-    for (chunk_id, row), similarity in zip(candidates.items(), similarities, strict=True):
+    for (chunk_id, (row, _)), similarity in zip(candidates.items(), similarities, strict=True):
         text_score = text_scores.get(chunk_id, 0.0)
         scaled = (float(similarity) - low) / spread
         score = text_weight * text_score + (1 - text_weight) * scaled

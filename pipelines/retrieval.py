@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from pipelines.engine import Engine, table_name_for
 from pipelines.german import content_terms
 from pipelines.index import Hit, SearchMode
@@ -30,14 +28,10 @@ def retrieve(
 ) -> list[Hit]:
     """Top `k` hits over all `knowledge_bases`, each hit scored by the same fused measure."""
     weight = engine.settings.fusion_text_weight if text_weight is None else text_weight
-    query_vector: np.ndarray | None = None
-    if mode != "fulltext":
-        query_vector = engine.embedder.embed([query])[0]
     hits: list[Hit] = []
     for kb in knowledge_bases:
         index = engine.index(table_name_for(workspace, kb))
-        for hit in index.search(query, k=k, mode=mode, text_weight=weight, filters=filters,
-                                query_vector=query_vector):
+        for hit in index.search(query, k=k, mode=mode, text_weight=weight, filters=filters):
             hit.extra["knowledge_base"] = kb
             hits.append(hit)
     hits.sort(key=lambda h: h.score, reverse=True)

@@ -134,7 +134,7 @@ class Ingestor:
             report.results.extend(removed)
             changed |= bool(removed)
         if changed:
-            self.index.refresh_fulltext_index()
+            self.index.refresh_indexes()
         report.seconds = time.perf_counter() - started
         return report
 

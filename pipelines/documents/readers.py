@@ -152,58 +152,36 @@ def render_table(frame: pd.DataFrame, name: str = "") -> str:
 def _read_pdf(path: Path, data: bytes) -> ParsedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
-    from unstructured.partition.text import partition_text
+
+    from pipelines.documents.pdf_layout import extract_lines, layout_blocks
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise errors.encrypted_pdf()
-        pages = [page.extract_text() or "" for page in reader.pages]
+        lines, heights = extract_lines(reader)
+        page_count = len(reader.pages)
+        metadata_title = reader.metadata.title if reader.metadata else None
     except errors.DocumentError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise errors.corrupt("PDF", type(exc).__name__) from exc
     except Exception as exc:  # pypdf raises many internal types on broken files
-        if "decrypt" in str(exc).lower() or "encrypt" in str(exc).lower():
+        if isinstance(exc, PdfReadError) and "decrypt" in str(exc).lower():
             raise errors.encrypted_pdf() from exc
-        raise errors.corrupt("PDF", str(exc)[:120]) from exc
+        raise errors.corrupt("PDF", f"{type(exc).__name__}: {str(exc)[:120]}") from exc
     blocks: list[Block] = []
-    headings: tuple[str, ...] = ()
-    for number, page_text in enumerate(pages, start=1):
-        if not page_text.strip():
+    headings: list[str] = []
+    for item in layout_blocks(lines, heights):
+        if item.heading_level is not None:
+            del headings[item.heading_level:]
+            headings.append(item.text)
             continue
-        page_blocks = _blocks_from_elements(
-            partition_text(text=_join_pdf_lines(page_text), languages=["deu"]), page=number
-        )
-        # A section that runs on over a page break keeps its heading.
-        for block in page_blocks:
-            if block.headings:
-                headings = block.headings
-            blocks.append(Block(block.text, number, block.headings or headings, block.kind))
-    title = (reader.metadata.title if reader.metadata and reader.metadata.title else "") or ""
-    return ParsedDocument(blocks, title or path.stem, pages=len(pages))
-
-
-def _join_pdf_lines(text: str) -> str:
-    """pypdf breaks lines at the layout width; paragraphs end at a blank line or a short line
-    ending a sentence. Re-join wrapped lines so unstructured sees paragraphs."""
-    out: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            out.append("")
-            continue
-        previous = out[-1] if out else ""
-        is_heading = _looks_like_heading(stripped) and len(stripped.split()) <= 8
-        joinable = previous and not previous.endswith((".", ":", "!", "?")) and not is_heading
-        if joinable and not _looks_like_heading(previous) and not stripped.startswith(("-", "•")):
-            glue = "" if previous.endswith("-") else " "
-            out[-1] = previous.removesuffix("-") + glue + stripped
-        else:
-            if previous:
-                out.append("")
-            out.append(stripped)
-    return "\n".join(out)
+        kind = "text"
+        text = item.text
+        if text.startswith(("•", "▪", "◦")):
+            text = "- " + text.lstrip("•▪◦ ")
+        blocks.append(Block(text, item.page, tuple(headings), kind))
+    title = str(metadata_title or "") or (headings[0] if headings else path.stem)
+    return ParsedDocument(blocks, title, pages=page_count)
 
 
 def _read_docx(path: Path, data: bytes) -> ParsedDocument:
@@ -251,14 +229,53 @@ def _read_csv(path: Path, data: bytes) -> ParsedDocument:
 
 
 def _read_xlsx(path: Path, data: bytes) -> ParsedDocument:
+    """Cells as the sheet shows them ("244,00", "01.08.2026"), not as raw floats."""
+    import openpyxl
+
     try:
-        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, engine="openpyxl")
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise errors.corrupt("XLSX", type(exc).__name__) from exc
     blocks: list[Block] = []
-    for sheet, frame in sheets.items():
-        blocks.extend(_table_blocks(frame, str(sheet), (str(sheet),)))
-    return ParsedDocument(blocks, path.stem, metadata={"sheets": list(sheets)})
+    sheets = []
+    for sheet in workbook.worksheets:
+        rows = [[_cell_text(cell) for cell in row] for row in sheet.iter_rows()]
+        rows = [row for row in rows if any(value for value in row)]
+        if not rows:
+            continue
+        sheets.append(sheet.title)
+        # Titles and notes often stand above the table: the header is the first of the widest
+        # rows near the top; what stands above it is text of the sheet.
+        filled = [sum(1 for value in row if value) for row in rows[:15]]
+        header_at = filled.index(max(filled))
+        for row in rows[:header_at]:
+            blocks.append(Block(" ".join(v for v in row if v), None, (sheet.title,)))
+        width = max(len(row) for row in rows)
+        header = [v or f"Spalte {i + 1}" for i, v in enumerate(rows[header_at] + [""] * width)]
+        frame = pd.DataFrame([row + [None] * (width - len(row)) for row in rows[header_at + 1:]],
+                             columns=header[:width])
+        blocks.extend(_table_blocks(frame, sheet.title, (sheet.title,)))
+    workbook.close()
+    return ParsedDocument(blocks, path.stem, metadata={"sheets": sheets})
+
+
+def _cell_text(cell: Any) -> str | None:
+    value = cell.value
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, int | float):
+        number_format = str(getattr(cell, "number_format", "") or "")
+        decimals = len(number_format.split(".")[1].split(";")[0].rstrip('€ "_-*)')) if (
+            "." in number_format and "0.0" in number_format) else (0 if float(value).is_integer()
+                                                                    else 2)
+        text = f"{value:,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
+        text = text.replace("\u2009", ".")
+        return f"{text} €" if "€" in number_format else text
+    if hasattr(value, "strftime"):
+        return str(value.strftime("%d.%m.%Y"))
+    return str(value).strip()
 
 
 TABLE_ROWS_PER_BLOCK = 12

@@ -1,0 +1,84 @@
+"""python -m evaluation bench retrieval|latency|ingest [--json]  (contract in ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _print(payload: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for key, value in payload.items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for inner_key, inner in value.items():
+                print(f"  {inner_key}: {inner}")
+        else:
+            print(f"{key}: {value}")
+
+
+def _engine() -> Any:
+    from pipelines.engine import Engine
+
+    return Engine()
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    say = (lambda m: print(m, file=sys.stderr)) if not args.quiet else None
+    engine = _engine()
+    if args.kind == "retrieval":
+        from evaluation import bench_retrieval
+
+        if not args.squad:
+            print("Bitte --squad DATEI angeben (beliebige Datei im SQuAD-Format).",
+                  file=sys.stderr)
+            return 2
+        weights = [float(w) for w in args.weights.split(",")] if args.weights else []
+        try:
+            payload = bench_retrieval.run(Path(args.squad), engine.embedder,
+                                          engine.settings.fusion_text_weight, weights, say)
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    elif args.kind == "latency":
+        from evaluation import bench_latency
+
+        sizes = [int(s) for s in args.sizes.split(",")]
+        payload = bench_latency.run(engine.embedder, sizes, args.queries, say)
+    else:
+        from evaluation import bench_ingest
+
+        payload = bench_ingest.run(engine.settings, Path(args.corpus), say)
+    _print(payload, args.json)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evaluation",
+                                     description="Chatwerkstatt – Messungen")
+    sub = parser.add_subparsers(dest="command", required=True)
+    bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest")
+    bench.add_argument("kind", choices=["retrieval", "latency", "ingest"])
+    bench.add_argument("--squad", help="SQuAD-Datei (retrieval)")
+    bench.add_argument("--weights", help="weitere Volltext-Gewichte zum Vergleich, z. B. 0.6,0.9")
+    bench.add_argument("--sizes", default="10000,100000", help="Abschnittszahlen (latency)")
+    bench.add_argument("--queries", type=int, default=200, help="Anfragen je Größe (latency)")
+    bench.add_argument("--corpus", default="data/sample/musterstadt", help="Ordner (ingest)")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quiet", action="store_true", help="keine Fortschrittsmeldungen")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
