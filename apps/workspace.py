@@ -7,22 +7,27 @@ import streamlit as st
 from pipelines.assistant import Assistant
 from pipelines.bots import BotRepository
 from pipelines.engine import Engine
+from pipelines.settings import get_settings
 
 st.set_page_config(page_title="Chatwerkstatt", page_icon="💬", layout="wide")
 
 
 @st.cache_resource
-def get_engine() -> Engine:
-    return Engine()
+def get_engine(data_dir: str) -> Engine:
+    """One engine per data folder (the folder is the key, so a changed setting is honoured)."""
+    return Engine(get_settings())
 
 
 @st.cache_resource
-def get_assistant(bot_slug: str) -> Assistant:
-    return Assistant(get_engine(), bot_slug, channel="workspace")
+def get_assistant(data_dir: str, bot_slug: str) -> Assistant:
+    return Assistant(get_engine(data_dir), bot_slug, channel="workspace")
+
+
+DATA_DIR = str(get_settings().data_dir)
 
 
 def list_bots() -> list[tuple[str, str]]:
-    engine = get_engine()
+    engine = get_engine(DATA_DIR)
     with engine.session() as session:
         repo = BotRepository(session, engine.settings.default_workspace)
         return [(b.slug, b.name) for b in repo.list()]
@@ -42,7 +47,7 @@ chat = st.session_state.setdefault("chat", {"bot": slug, "conversation": None, "
 if chat["bot"] != slug:
     chat.update(bot=slug, conversation=None, turns=[])
 
-assistant = get_assistant(slug)
+assistant = get_assistant(DATA_DIR, slug)
 with st.chat_message("assistant"):
     st.write(assistant.bot.greeting)
 

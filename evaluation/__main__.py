@@ -58,6 +58,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from evaluation import tune
+
+    say = (lambda m: print(m, file=sys.stderr)) if not args.quiet else None
+    payload = tune.run(
+        _engine(), args.bot, Path(args.testset),
+        [float(w) for w in args.weights.split(",")],
+        [float(t) for t in args.thresholds.split(",")], say,
+    )
+    _print(payload, args.json)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation",
                                      description="Chatwerkstatt – Messungen")
@@ -72,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     bench.set_defaults(func=cmd_bench)
+
+    tune = sub.add_parser("tune", help="Gewichte und Schwellen am Testset eines Bots abstimmen")
+    tune.add_argument("--bot", default="musterstadt-buergerservice")
+    tune.add_argument("--testset", default="data/sample/musterstadt_testset.jsonl")
+    tune.add_argument("--weights", default="0.5,0.6,0.7,0.75,0.8,0.9,1.0")
+    tune.add_argument("--thresholds", default="0.3,0.35,0.4,0.45,0.5,0.55,0.6")
+    tune.add_argument("--json", action="store_true")
+    tune.add_argument("--quiet", action="store_true")
+    tune.set_defaults(func=cmd_tune)
     return parser
 
 

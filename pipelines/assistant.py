@@ -23,7 +23,7 @@ from pipelines.index import Hit
 from pipelines.language import detect_language
 from pipelines.llm.providers import LLMError, LLMProvider, Message, get_provider
 from pipelines.prompts import render_prompt
-from pipelines.retrieval import confidence, retrieve
+from pipelines.retrieval import confidence, retrieve, term_statistics
 from pipelines.store.models import Conversation
 from pipelines.store.models import Message as MessageRow
 
@@ -167,7 +167,9 @@ class Assistant:
                             search_query, k=self.bot.retrieval.top_k,
                             text_weight=self.bot.retrieval.text_weight)
         with timer.step("bewertung"):
-            score = confidence(search_query, hits)
+            stats = term_statistics(self.engine, self.workspace,
+                                    self.bot.effective_knowledge_bases())
+            score = confidence(search_query, hits, stats)
         no_answer = not hits or score < self.bot.retrieval.confidence_threshold
         mode: AnswerMode
         answer = ""
@@ -346,6 +348,7 @@ def ensure_bot(engine: Engine, slug: str, workspace: str | None = None) -> tuple
         repo = BotRepository(session, workspace or engine.settings.default_workspace)
         if repo.exists(slug):
             return repo.get(slug)[0], False
-        config = default_bot_config(slug)
+        config = default_bot_config(slug, engine.settings.top_k,
+                                    engine.settings.confidence_threshold)
         repo.save(config, note="automatisch beim Einlesen angelegt")
         return config, True

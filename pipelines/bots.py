@@ -28,7 +28,7 @@ class RetrievalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     top_k: int = Field(5, ge=1, le=20, description="Wie viele Textstellen die Antwort stützen.")
     confidence_threshold: float = Field(
-        0.4, ge=0, le=1, description="Darunter gilt eine Antwort als unsicher (keine gute Antwort)."
+        0.35, ge=0, le=1, description="Darunter gilt eine Antwort als unsicher."
     )
     text_weight: float | None = Field(
         None, ge=0, le=1, description="Gewicht der Volltextsuche ggü. Vektoren; leer = Standard."
@@ -86,8 +86,15 @@ class BotConfig(BaseModel):
         return self.knowledge_bases or [self.slug]
 
 
-def default_bot_config(slug: str) -> BotConfig:
-    return BotConfig(slug=slug, name=slug.replace("-", " ").title(), knowledge_bases=[slug])
+def default_bot_config(slug: str, top_k: int = 5, confidence_threshold: float = 0.35
+                       ) -> BotConfig:
+    """A new bot with the operator's defaults (CHATWERKSTATT_TOP_K, _CONFIDENCE_THRESHOLD)."""
+    return BotConfig(
+        slug=slug,
+        name=slug.replace("-", " ").title(),
+        knowledge_bases=[slug],
+        retrieval=RetrievalSettings(top_k=top_k, confidence_threshold=confidence_threshold),
+    )
 
 
 class BotSummary(BaseModel):

@@ -100,13 +100,14 @@ _ABBREVIATIONS = frozenset(
     "bzw ca nr abs art str tel inkl ggf evtl usw vgl dr prof fr hr gem lt max min mind st "
     "jan feb mrz apr jun jul aug sep sept okt nov dez mo di mi do fr sa so zzgl ff".split()
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"„»(]?[A-ZÄÖÜ0-9§])")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][“\"»)]))\s+(?=[\"„»(]?[A-ZÄÖÜ0-9§])")
 
 
 def _ends_with_abbreviation(candidate: str) -> bool:
+    candidate = candidate.rstrip("“\"»)")
     if not candidate.endswith("."):
         return False
-    last = candidate.rsplit(" ", 1)[-1].rstrip(".")
+    last = candidate.rsplit(" ", 1)[-1].rstrip(".").lstrip("([{„“\"'»«")
     core = last.split(".")[-1]
     return (
         core.lower() in _ABBREVIATIONS

@@ -233,7 +233,7 @@ class KnowledgeBaseIndex:
         query: str,
         k: int = 5,
         mode: SearchMode = "hybrid",
-        text_weight: float = 0.75,
+        text_weight: float = 0.6,
         filters: dict[str, str | Sequence[str]] | None = None,
         query_vector: np.ndarray | None = None,
     ) -> list[Hit]:

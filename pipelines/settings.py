@@ -54,8 +54,8 @@ class Settings(BaseSettings):
 
     # Retrieval and answering defaults (a bot may override them)
     top_k: int = Field(5, ge=1, le=50)
-    confidence_threshold: float = Field(0.4, ge=0, le=1)
-    fusion_text_weight: float = Field(0.75, ge=0, le=1)
+    confidence_threshold: float = Field(0.35, ge=0, le=1)
+    fusion_text_weight: float = Field(0.6, ge=0, le=1)
     chunk_size_words: int = Field(180, ge=20)
     chunk_overlap_words: int = Field(30, ge=0)
 
