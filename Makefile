@@ -25,6 +25,7 @@ run: sample
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: setup

@@ -72,8 +72,7 @@ def run(squad_file: Path, embedder: Embedder, text_weight: float,
         }
         for weight in weights:
             name = "standard_gewichtet" if weight == text_weight else f"gewichtet_{weight:.2f}"
-            methods[name] = lambda q, v, w=weight: _ids(
-                split.search(q, DEPTH, "hybrid", text_weight=w, query_vector=v))
+            methods[name] = _weighted(split, weight)
         results: dict[str, Any] = {}
         for name, method in methods.items():
             ranks = []
@@ -98,6 +97,15 @@ def run(squad_file: Path, embedder: Embedder, text_weight: float,
         "default_text_weight": text_weight,
         "methods": results,
     }
+
+
+def _weighted(index: KnowledgeBaseIndex, weight: float
+              ) -> Callable[[str, np.ndarray], list[str]]:
+    def method(question: str, vector: np.ndarray) -> list[str]:
+        return _ids(index.search(question, DEPTH, "hybrid", text_weight=weight,
+                                 query_vector=vector))
+
+    return method
 
 
 def _ids(hits: list[Hit]) -> list[str]:

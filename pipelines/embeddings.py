@@ -15,6 +15,8 @@ class Embedder(Protocol):
     name: str
     dimension: int
 
+    def __hash__(self) -> int: ...
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         ...
@@ -25,7 +27,9 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, folder: Path, name: str, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()
         if not folder.is_dir():
             raise FileNotFoundError(
                 f"Embedding-Modell nicht gefunden: {folder}. Bitte einen lokalen Ordner angeben "
@@ -33,7 +37,7 @@ class SentenceTransformerEmbedder:
             )
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.name = name
-        self.dimension = int(self.model.get_embedding_dimension())
+        self.dimension = int(self.model.get_embedding_dimension() or 0)
         self.batch_size = batch_size
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -60,7 +60,7 @@ def _install_offline_nlp() -> None:
     nlp = spacy.blank("de")
     nlp.add_pipe("sentencizer")
     nlp.max_length = 5_000_000
-    tokenize._get_nlp = lambda: nlp
+    tokenize._get_nlp = lambda: nlp  # type: ignore[assignment]
 
 
 def check_zip_container(data: bytes, kind: str, limit_mb: float) -> None:
