@@ -185,10 +185,15 @@ class Assistant:
                         answer += delta
                         yield TurnEvent("delta", delta)
                 except LLMError as exc:
+                    failure = f"Das Sprachmodell hat nicht vollständig geantwortet ({exc})."
+                else:
+                    failure = "" if answer.strip() else "Das Sprachmodell hat leer geantwortet."
+            if failure:
+                if answer:
                     yield TurnEvent("reset")
-                    notice = (f"Das Sprachmodell hat nicht vollständig geantwortet ({exc}). "
-                              "Die Antwort wurde stattdessen aus den Quellen zusammengestellt.")
-                    mode, model, answer = "extractive", None, ""
+                notice = (f"{failure} Die Antwort wurde stattdessen aus den Quellen "
+                          "zusammengestellt.")
+                mode, model, answer = "extractive", None, ""
         else:
             mode = "extractive"
             if provider is not None:
@@ -228,7 +233,7 @@ class Assistant:
         yield TurnEvent("final", result=result)
 
     # -- steps -----------------------------------------------------------------------
-    def _history(self, conversation_id: str) -> list[tuple[str, str]]:
+    def _history(self, conversation_id: str) -> list[_PastTurn]:
         with self.engine.session() as session:
             rows = session.scalars(
                 select(MessageRow)
@@ -236,22 +241,26 @@ class Assistant:
                 .order_by(MessageRow.id.desc())
                 .limit(HISTORY_TURNS)
             ).all()
-            return [(row.question, row.answer) for row in reversed(rows)]
+            return [
+                _PastTurn(row.question, row.answer, row.search_query or row.question)
+                for row in reversed(rows)
+            ]
 
-    def _condense(self, question: str, history: list[tuple[str, str]],
+    def _condense(self, question: str, history: list[_PastTurn],
                   provider: LLMProvider | None, llm_up: bool) -> tuple[str, str]:
-        """A follow-up made self-contained: by the LLM, or (offline) joined to the last
-        question, which keeps its topic words for retrieval."""
+        """A follow-up made self-contained: by the LLM, or (offline) joined to the question
+        that set the topic, which keeps its topic words for retrieval."""
+        offline = f"{_topic_question(history)} {question}"
         if provider is not None and llm_up:
-            transcript = "\n".join(f"Frage: {q}\nAntwort: {a}" for q, a in history)
+            transcript = "\n".join(f"Frage: {t.question}\nAntwort: {t.answer}" for t in history)
             prompt = render_prompt("condense_question", history=transcript, question=question)
             try:
                 condensed = "".join(provider.stream_chat([Message("user", prompt)])).strip()
             except LLMError as exc:
-                return f"{history[-1][0]} {question}", f"Umformulieren fehlgeschlagen: {exc}"
+                return offline, f"Umformulieren fehlgeschlagen: {exc}"
             if condensed:
                 return condensed.splitlines()[0].strip(), ""
-        return f"{history[-1][0]} {question}", ""
+        return offline, ""
 
     def _answer_messages(self, question: str, hits: list[Hit], language: str) -> list[Message]:
         bot = self.bot
@@ -303,6 +312,7 @@ class Assistant:
             row = MessageRow(
                 conversation_id=result.conversation_id,
                 question=question,
+                search_query=result.search_query,
                 answer=result.answer,
                 language=result.language,
                 mode=result.mode,
@@ -315,6 +325,22 @@ class Assistant:
             session.add(row)
             session.flush()
             return int(row.id)
+
+
+@dataclass(frozen=True)
+class _PastTurn:
+    question: str
+    answer: str
+    search_query: str
+
+
+def _topic_question(history: list[_PastTurn]) -> str:
+    """The question that set the topic of the last turn: its own question when it stood
+    alone, else the start of its joined search query (the offline condensing below)."""
+    last = history[-1]
+    if last.search_query == last.question or not last.search_query.endswith(last.question):
+        return last.search_query
+    return last.search_query[: -len(last.question)].strip() or last.question
 
 
 def _source_label(hit: Hit) -> str:

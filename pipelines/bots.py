@@ -7,14 +7,25 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipelines.settings import MAX_TOP_K
 from pipelines.store.models import Bot, BotVersion, Workspace
+from pipelines.validation import german_error_lines
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$|^[a-z0-9]$")
 YAML_KIND = "chatwerkstatt/bot"
+
+
+
+class BotConfigError(ValueError):
+    """A bot description that does not validate; `problems` are German lines naming fields."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("Die Bot-Beschreibung ist ungültig:\n" + "\n".join(problems))
 
 
 class BotNotFoundError(LookupError):
@@ -26,7 +37,9 @@ class BotNotFoundError(LookupError):
 
 class RetrievalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    top_k: int = Field(5, ge=1, le=20, description="Wie viele Textstellen die Antwort stützen.")
+    top_k: int = Field(
+        5, ge=1, le=MAX_TOP_K, description="Wie viele Textstellen die Antwort stützen."
+    )
     confidence_threshold: float = Field(
         0.35, ge=0, le=1, description="Darunter gilt eine Antwort als unsicher."
     )
@@ -200,4 +213,7 @@ def parse_bot_yaml(text: str) -> BotConfig:
     if not isinstance(document, dict):
         raise ValueError("Die YAML-Datei enthält keine Bot-Beschreibung.")
     payload = document.get("bot", document) if document.get("kind") == YAML_KIND else document
-    return BotConfig.model_validate(payload)
+    try:
+        return BotConfig.model_validate(payload)
+    except ValidationError as exc:
+        raise BotConfigError(german_error_lines(exc)) from exc

@@ -53,19 +53,21 @@ class TermStatistics:
         return math.log((self.chunks + 1) / (self.frequency.get(term, 0) + 0.5))
 
 
-_STATS_CACHE: dict[tuple[tuple[str, int], ...], TermStatistics] = {}
+_STATS_CACHE: dict[tuple[str, tuple[tuple[str, int, int], ...]], TermStatistics] = {}
 STATS_SAMPLE_CHUNKS = 5000
 
 
 def term_statistics(engine: Engine, workspace: str, knowledge_bases: Sequence[str]
                     ) -> TermStatistics:
-    """Cached per table version, so a re-ingest refreshes it; sampled for very large bases."""
+    """Cached per store and table state, so a re-ingest refreshes it; sampled for very large
+    bases. The row count joins the version because a dropped and rebuilt table starts its
+    versions anew (reading the version history would cost ~10 ms per turn)."""
     tables = []
     for kb in knowledge_bases:
         table = engine.index(table_name_for(workspace, kb))._open()
         if table is not None:
-            tables.append((table, (table.name, int(table.version))))
-    key = tuple(sorted(version for _, version in tables))
+            tables.append((table, (table.name, int(table.version), int(table.count_rows()))))
+    key = (engine.settings.resolved_lancedb_uri, tuple(sorted(state for _, state in tables)))
     if key not in _STATS_CACHE:
         frequency: Counter[str] = Counter()
         chunks = 0

@@ -15,6 +15,10 @@ DEFAULT_DATA_DIR = REPO_ROOT / "data" / "runtime"
 LLMProviderName = Literal["ollama", "openai", "extractive"]
 
 
+# More passages than this no longer fit a small model's context window with the question.
+MAX_TOP_K = 20
+
+
 class Settings(BaseSettings):
     """Everything an operator may set. Every default works offline on one laptop."""
 
@@ -53,7 +57,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(64, ge=1)
 
     # Retrieval and answering defaults (a bot may override them)
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     confidence_threshold: float = Field(0.35, ge=0, le=1)
     fusion_text_weight: float = Field(0.6, ge=0, le=1)
     chunk_size_words: int = Field(180, ge=20)

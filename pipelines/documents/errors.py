@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipelines.german import german_number
+
 
 class DocumentError(Exception):
     """A file that cannot be ingested; `de`/`en` are complete sentences for people."""
@@ -32,7 +34,8 @@ def no_text() -> DocumentError:
 def too_large(size_mb: float, limit_mb: float) -> DocumentError:
     return DocumentError(
         "too_large",
-        f"Die Datei ist zu groß ({size_mb:.1f} MB); erlaubt sind höchstens {limit_mb:g} MB.",
+        f"Die Datei ist zu groß ({german_number(size_mb, 1)} MB); erlaubt sind höchstens "
+        f"{german_number(limit_mb, 0 if float(limit_mb).is_integer() else 1)} MB.",
         f"The file is too large ({size_mb:.1f} MB); the limit is {limit_mb:g} MB.",
     )
 
@@ -74,7 +77,8 @@ def corrupt(kind: str, detail: str) -> DocumentError:
 def unpacked_too_large(unpacked_mb: float, limit_mb: float) -> DocumentError:
     return DocumentError(
         "zip_bomb",
-        f"Die Datei würde entpackt {unpacked_mb:,.0f} MB belegen (erlaubt: {limit_mb:g} MB) – "
+        f"Die Datei würde entpackt {german_number(unpacked_mb)} MB belegen "
+        f"(erlaubt: {german_number(limit_mb)} MB) – "
         "vermutlich eine ZIP-Bombe; sie wurde nicht geöffnet.",
         f"The file would unpack to {unpacked_mb:,.0f} MB (limit {limit_mb:g} MB) – probably a "
         "zip bomb; it was not opened.",

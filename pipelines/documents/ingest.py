@@ -122,13 +122,16 @@ class Ingestor:
         files, missing = collect_files(paths)
         report = IngestReport(self.kb_slug, results=list(missing))
         total = len(files) + len(missing)
+        if progress:
+            for done, result in enumerate(missing, start=1):
+                progress(done, total, result)
         changed = False
-        for done, path in enumerate(files, start=1):
+        for done, path in enumerate(files, start=len(missing) + 1):
             result = self._ingest_file(path, report, force)
             changed |= result.status in ("neu", "aktualisiert")
             report.results.append(result)
             if progress:
-                progress(done + len(missing), total, result)
+                progress(done, total, result)
         if prune:
             removed = self.prune_missing([p.resolve() for p in paths if p.is_dir()])
             report.results.extend(removed)

@@ -21,6 +21,7 @@ import pandas as pd
 from charset_normalizer import from_bytes
 
 from pipelines.documents import errors
+from pipelines.german import german_number
 
 SUPPORTED_EXTENSIONS = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".csv",
                         ".xlsx"]
@@ -74,22 +75,42 @@ def check_zip_container(data: bytes, kind: str, limit_mb: float) -> None:
         raise errors.unpacked_too_large(unpacked / 1024 / 1024, limit_mb)
 
 
+# Characters that make a cp1252 reading of non-UTF-8 bytes plausible for German office text.
+_GERMAN_LEGACY_CHARS = frozenset("äöüÄÖÜß€„“”‚‘’–—…§°²³µ·éèàâçñ×÷«»")
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 first; else the most likely legacy encoding (Latin-1/cp1252 is common in offices)."""
+    """UTF-8 first; else cp1252 (what Excel and Notepad on German Windows write) when it reads
+    like German; else the most likely legacy encoding. Control-character soup is binary."""
     if b"\x00" in data[:8192]:
         raise errors.binary_text()
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        pass
-    best = from_bytes(data[:2_000_000]).best()
-    if best is None:
-        raise errors.binary_text()
-    text = str(best) if len(data) <= 2_000_000 else data.decode(best.encoding, "replace")
-    controls = sum(1 for ch in text[:10_000] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > 0.01 * min(len(text), 10_000):
+        text = _decode_legacy(data)
+    sample = text[:10_000]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 0.01 * len(sample):
         raise errors.binary_text()
     return text
+
+
+def _decode_legacy(data: bytes) -> str:
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = ""
+    if text:
+        unusual = [ch for ch in text[:100_000] if ord(ch) > 127]
+        german = sum(1 for ch in unusual if ch in _GERMAN_LEGACY_CHARS)
+        if german >= 0.8 * len(unusual):
+            return text
+    best = from_bytes(data[:2_000_000]).best()
+    if best is None:
+        if text:
+            return text
+        raise errors.binary_text()
+    return str(best) if len(data) <= 2_000_000 else data.decode(best.encoding, "replace")
 
 
 def _blocks_from_elements(elements: Iterable[Any], page: int | None = None) -> list[Block]:
@@ -128,7 +149,26 @@ def _html_table_to_text(html: str) -> str:
         frames = pd.read_html(io.StringIO(html), flavor="lxml")
     except (ValueError, ImportError):
         return html
-    return "\n".join(render_table(frame) for frame in frames)
+    return "\n".join(render_table(_promote_header(frame)) for frame in frames)
+
+
+def _promote_header(frame: pd.DataFrame) -> pd.DataFrame:
+    """Tables without <th> (DOCX through unstructured) get their first row as header when it
+    reads like one: every cell filled, none a number."""
+    columns = [str(c).strip() for c in frame.columns]
+    if len(frame) < 2 or not all(c.isdigit() or c.startswith("Unnamed") for c in columns):
+        return frame
+    first = [str(v).strip() for v in frame.iloc[0]]
+    if any(v in ("", "nan") or _is_number(v) for v in first):
+        return frame
+    body = frame.iloc[1:].copy()
+    body.columns = first
+    return body
+
+
+def _is_number(text: str) -> bool:
+    cleaned = text.replace(".", "").replace(",", "").replace("€", "").replace("%", "").strip()
+    return cleaned.lstrip("+-").isdigit()
 
 
 def render_table(frame: pd.DataFrame, name: str = "") -> str:
@@ -266,16 +306,24 @@ def _cell_text(cell: Any) -> str | None:
     if isinstance(value, bool):
         return "ja" if value else "nein"
     if isinstance(value, int | float):
-        number_format = str(getattr(cell, "number_format", "") or "")
-        decimals = len(number_format.split(".")[1].split(";")[0].rstrip('€ "_-*)')) if (
-            "." in number_format and "0.0" in number_format) else (0 if float(value).is_integer()
-                                                                    else 2)
-        text = f"{value:,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
-        text = text.replace("\u2009", ".")
-        return f"{text} €" if "€" in number_format else text
+        return _number_as_shown(value, str(getattr(cell, "number_format", "") or "General"))
     if hasattr(value, "strftime"):
         return str(value.strftime("%d.%m.%Y"))
     return str(value).strip()
+
+
+def _number_as_shown(value: float, number_format: str) -> str:
+    """A number the way Excel shows it, in German notation: grouping only when the format
+    asks for it ("#,##0.00" → 1.234,50), decimals as the format says, € kept."""
+    section = number_format.split(";")[0]
+    if "." in section and "0" in section.split(".", 1)[1]:
+        decimals = len(section.split(".", 1)[1]) - len(section.split(".", 1)[1].lstrip("0#"))
+    elif float(value).is_integer():
+        decimals = 0
+    else:
+        decimals = 2 if "0" in section else len(repr(float(value)).split(".")[1])
+    text = german_number(value, decimals, grouping="#,##" in section or "0,0" in section)
+    return f"{text} €" if "€" in number_format else text
 
 
 TABLE_ROWS_PER_BLOCK = 12

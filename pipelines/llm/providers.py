@@ -6,12 +6,14 @@ the answer briefly, so a turn does not wait the full request timeout to learn Ol
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
+from pydantic import SecretStr
 
 from pipelines.settings import Settings
 
@@ -169,13 +171,24 @@ class OpenAICompatibleProvider:
 _PROVIDERS: dict[tuple[str, str, float | None, str], LLMProvider] = {}
 
 
+def _fingerprint(settings: Settings) -> str:
+    """All settings including secrets (model_dump_json masks them), hashed for the cache key."""
+    secrets = [
+        value.get_secret_value()
+        for value in settings.__dict__.values()
+        if isinstance(value, SecretStr)
+    ]
+    payload = settings.model_dump_json() + "\0".join(secrets)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
 def get_provider(settings: Settings, provider: str | None = None, model: str | None = None,
                  temperature: float | None = None) -> LLMProvider | None:
     """The provider for a bot (None = extractive only); kept per process for its probe cache."""
     name = provider or settings.llm_provider
     if name == "extractive":
         return None
-    key = (name, model or "", temperature, settings.model_dump_json())
+    key = (name, model or "", temperature, _fingerprint(settings))
     if key not in _PROVIDERS:
         if name == "ollama":
             _PROVIDERS[key] = OllamaProvider(settings, model, temperature)

@@ -121,6 +121,8 @@ class Message(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     question: Mapped[str] = mapped_column(Text)
+    # The question as searched: a follow-up joined with its topic or rewritten by the LLM.
+    search_query: Mapped[str | None] = mapped_column(Text, nullable=True)
     answer: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     mode: Mapped[str] = mapped_column(String(20))
