@@ -37,7 +37,7 @@ STOPWORDS = frozenset(
     und uns unser unsere unter viel vom von vor während war waren warum was weg weil weiter
     welche welchem welchen welcher welches wenn werde werden wie wieder will wir wird wirst wo
     wollen wollte würde würden zu zum zur zwar zwischen wer wann wieviel wieviele gibt bitte
-    ich möchte brauche""".split()
+    ich möchte brauche mich dich mir dir euch""".split()
 )
 
 _stemmer = snowballstemmer.stemmer("german")

@@ -102,14 +102,21 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# Chunk metadata a search may be restricted to (the knowledge base is chosen by table).
+FILTER_COLUMNS = ("doc_key", "source", "source_path", "title", "section", "kind", "language")
+
+
 def build_filter(filters: dict[str, str | Sequence[str]] | None) -> str | None:
-    """SQL filter from column -> value or values (knowledge base, document, language ...)."""
+    """SQL filter from column -> value or values (document, language, kind ...)."""
     if not filters:
         return None
     clauses = []
     for column, value in filters.items():
-        if not column.isidentifier():
-            raise ValueError(f"Ungültige Filterspalte: {column}")
+        if column not in FILTER_COLUMNS:
+            raise ValueError(
+                f"Nach „{column}“ kann nicht gefiltert werden; möglich sind: "
+                f"{', '.join(FILTER_COLUMNS)}, knowledge_base."
+            )
         if isinstance(value, str):
             clauses.append(f"{column} = {_quote(value)}")
         else:

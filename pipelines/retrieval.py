@@ -30,8 +30,16 @@ def retrieve(
     text_weight: float | None = None,
     filters: dict[str, str | Sequence[str]] | None = None,
 ) -> list[Hit]:
-    """Top `k` hits over all `knowledge_bases`, each hit scored by the same fused measure."""
+    """Top `k` hits over all `knowledge_bases`, each hit scored by the same fused measure.
+
+    `filters` maps chunk metadata (see index.FILTER_COLUMNS) to a value or a list of values;
+    `knowledge_base` narrows the bot's knowledge bases."""
     weight = engine.settings.fusion_text_weight if text_weight is None else text_weight
+    filters = dict(filters or {})
+    wanted = filters.pop("knowledge_base", None)
+    if wanted is not None:
+        wanted_set = {wanted} if isinstance(wanted, str) else set(wanted)
+        knowledge_bases = [kb for kb in knowledge_bases if kb in wanted_set]
     hits: list[Hit] = []
     for kb in knowledge_bases:
         index = engine.index(table_name_for(workspace, kb))
