@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -48,7 +49,8 @@ class Engine:
         uri = self.settings.resolved_lancedb_uri
         if "://" not in uri:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return lancedb.connect(uri)
+        refresh = timedelta(seconds=self.settings.lancedb_refresh_seconds)
+        return lancedb.connect(uri, read_consistency_interval=refresh)
 
     @cached_property
     def embedder(self) -> Embedder:

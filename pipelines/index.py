@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import lancedb
 import numpy as np
@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from pipelines.embeddings import Embedder, embed_query
 from pipelines.german import expand_compounds
+from pipelines.settings import DEFAULT_TEXT_WEIGHT
 
 SearchMode = Literal["hybrid", "fulltext", "vector"]
 FTS_COLUMN = "search_text"
@@ -240,7 +241,7 @@ class KnowledgeBaseIndex:
         query: str,
         k: int = 5,
         mode: SearchMode = "hybrid",
-        text_weight: float = 0.6,
+        text_weight: float = DEFAULT_TEXT_WEIGHT,
         filters: dict[str, str | Sequence[str]] | None = None,
         query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
@@ -248,29 +249,88 @@ class KnowledgeBaseIndex:
         if table is None or not query.strip():
             return []
         where = build_filter(filters)
-        n = max(k, CANDIDATES_PER_METHOD) if mode == "hybrid" else k
         if mode == "fulltext":
-            rows, _ = self._fulltext(table, query, n, where)
+            rows, _ = self._fulltext(table, query, k, where)
             return [_hit(r, r["_score"], text_score=r["_score"]) for r in rows]
-        # Full text runs in a worker while this thread embeds the query (both release the GIL).
-        pending = _POOL.submit(self._fulltext, table, query, n, where) if mode == "hybrid" else None
+        if mode == "vector":
+            if query_vector is None:
+                query_vector = embed_query(self.embedder, query)
+            rows, _ = self._vector(table, query_vector, k, where)
+            return [_hit(r, 1 - r["_distance"], vector_similarity=1 - r["_distance"])
+                    for r in rows]
+        return self._hybrid(table, query, k, text_weight, where, query_vector)
+
+    def _hybrid(self, table: Any, query: str, k: int, text_weight: float, where: str | None,
+                query_vector: np.ndarray | None) -> list[Hit]:
+        """Candidates of both methods as row ids and scores only, then the vectors of the
+        candidates for exact cosine, then full rows for the best k: reading text and vectors
+        of all 80 candidates costs more than both searches together (docs/BENCHMARKS.md)."""
+        n = max(k, CANDIDATES_PER_METHOD)
         if query_vector is None:
+            # Embedding first: on two cores, overlapping it with the full-text search made
+            # both slower (torch and Lance each use every core).
             query_vector = embed_query(self.embedder, query)
+        version = table.version
+        pending = _POOL.submit(self._candidates, self._fulltext_query(table, query), n, where,
+                               "_score")
+        vector_ids = self._candidates(
+            table.search(query_vector).distance_type("cosine"), n, where, "_distance")
+        text_ids = pending.result()
+        candidates = list(dict.fromkeys(row_id for row_id, _ in [*text_ids, *vector_ids]))
+        if not candidates:
+            return []
+        vectors = table.take_row_ids(candidates).select(["vector"]).with_row_id().to_arrow()
+        row_ids = vectors.column("_rowid").to_pylist()
+        ranked = fuse(row_ids, _matrix(vectors), dict(text_ids), query_vector, text_weight)[:k]
+        rows = (table.take_row_ids([row_id for row_id, *_ in ranked])
+                .select(RESULT_COLUMNS).with_row_id().to_arrow())
+        if table.version != version or len(row_ids) != len(candidates) \
+                or rows.num_rows != len(ranked):
+            # A write in between may have moved row ids: read again the slow, safe way.
+            return self._hybrid_by_rows(table, query, k, text_weight, where, query_vector)
+        by_id = dict(zip(rows.column("_rowid").to_pylist(),
+                         rows.drop_columns(["_rowid"]).to_pylist(), strict=True))
+        return [_hit(by_id[row_id], score, text_score=text, vector_similarity=similarity)
+                for row_id, score, text, similarity in ranked]
+
+    def _hybrid_by_rows(self, table: Any, query: str, k: int, text_weight: float,
+                        where: str | None, query_vector: np.ndarray) -> list[Hit]:
+        """The same ranking read in one pass per method (slower; used after a concurrent
+        write moved row ids)."""
+        n = max(k, CANDIDATES_PER_METHOD)
+        text_rows, text_matrix = self._fulltext(table, query, n, where)
         vector_rows, vector_matrix = self._vector(table, query_vector, n, where)
-        if pending is None:
-            return [
-                _hit(r, 1 - r["_distance"], vector_similarity=1 - r["_distance"])
-                for r in vector_rows
-            ]
-        text_rows, text_matrix = pending.result()
-        return fuse(text_rows, text_matrix, vector_rows, vector_matrix, query_vector,
-                    text_weight)[:k]
+        rows = {r["chunk_id"]: r for r in [*text_rows, *vector_rows]}
+        matrix = {r["chunk_id"]: v for r, v in zip([*text_rows, *vector_rows],
+                                                   [*text_matrix, *vector_matrix], strict=True)}
+        ids = list(rows)
+        text_scores = {r["chunk_id"]: float(r["_score"]) for r in text_rows}
+        ranked = fuse(ids, np.stack([matrix[c] for c in ids]) if ids else np.zeros((0, 1)),
+                      text_scores, query_vector, text_weight)[:k]
+        return [_hit(rows[c], score, text_score=text, vector_similarity=similarity)
+                for c, score, text, similarity in ranked]
+
+    def _fulltext_query(self, table: Any, query: str) -> Any:
+        if self.split_compounds:
+            query = expand_compounds(query)
+        return table.search(query, query_type="fts", fts_columns=FTS_COLUMN)
+
+    @staticmethod
+    def _candidates(builder: Any, n: int, where: str | None, score: str
+                    ) -> list[tuple[int, float]]:
+        """(row id, score) of the best n: `_score` (BM25) or `_distance` (cosine)."""
+        if where:
+            builder = builder.where(where, prefilter=True)
+        try:
+            result = builder.select([score]).with_row_id(True).limit(n).to_arrow()
+        except ValueError:
+            return []  # no full-text index yet (a knowledge base still being filled)
+        return list(zip(result.column("_rowid").to_pylist(), result.column(score).to_pylist(),
+                        strict=True))
 
     def _fulltext(self, table: Any, query: str, n: int,
                   where: str | None) -> tuple[list[dict[str, Any]], np.ndarray]:
-        if self.split_compounds:
-            query = expand_compounds(query)
-        builder = table.search(query, query_type="fts", fts_columns=FTS_COLUMN)
+        builder = self._fulltext_query(table, query)
         if where:
             builder = builder.where(where, prefilter=True)
         try:
@@ -293,47 +353,50 @@ RESULT_COLUMNS = [
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fulltext")
 
 
-def _rows_and_vectors(builder: Any) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """Result rows without the vector column, and the vectors as one float32 matrix
-    (through Arrow: converting 384 floats per row to Python lists costs more than the search)."""
-    table = builder.to_arrow()
+Key = TypeVar("Key", int, str)
+
+
+def _matrix(table: Any) -> np.ndarray:
+    """The vector column as one float32 matrix (converting 384 floats per row to Python lists
+    costs more than the search)."""
     vectors = table.column("vector").combine_chunks()
     dimension = vectors.type.list_size
-    matrix = vectors.flatten().to_numpy(zero_copy_only=False).reshape(-1, dimension)
-    return table.drop_columns(["vector"]).to_pylist(), matrix
+    return np.asarray(vectors.flatten().to_numpy(zero_copy_only=False)).reshape(-1, dimension)
+
+
+def _rows_and_vectors(builder: Any) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Result rows without the vector column, and the vectors as one matrix."""
+    table = builder.to_arrow()
+    return table.drop_columns(["vector"]).to_pylist(), _matrix(table)
 
 
 def fuse(
-    text_rows: list[dict[str, Any]],
-    text_matrix: np.ndarray,
-    vector_rows: list[dict[str, Any]],
-    vector_matrix: np.ndarray,
+    keys: list[Key],
+    matrix: np.ndarray,
+    text_scores: dict[Key, float],
     query_vector: np.ndarray,
     text_weight: float,
-) -> list[Hit]:
-    """Weighted score fusion: BM25 scaled by the best BM25 of this query, plus cosine
-    similarity rescaled over the candidates. Plain equal-weight RRF lets a weak embedder drag
-    good full-text hits down (ENVIRONMENT.md: 0.715 R@1 vs 0.892); scores keep the margins."""
-    candidates: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
-    for row, vector in zip(text_rows, text_matrix, strict=True):
-        candidates[row["chunk_id"]] = (row, vector)
-    for row, vector in zip(vector_rows, vector_matrix, strict=True):
-        candidates.setdefault(row["chunk_id"], (row, vector))
-    if not candidates:
+) -> list[tuple[Key, float, float, float]]:
+    """Weighted score fusion of the candidates `keys` (vectors in `matrix`): BM25 scaled by
+    the best BM25 of this query, plus cosine similarity rescaled over the candidates. Plain
+    equal-weight RRF lets a weak embedder drag good full-text hits down (ENVIRONMENT.md: 0.715
+    R@1 vs 0.892); scores keep the margins. Returns (key, score, scaled BM25, cosine),
+    best first."""
+    if not keys:
         return []
-    best_text = max((r["_score"] for r in text_rows), default=0.0) or 1.0
-    text_scores = {r["chunk_id"]: r["_score"] / best_text for r in text_rows}
-    similarities = np.stack([v for _, v in candidates.values()]) @ query_vector
+    best_text = max(text_scores.values(), default=0.0) or 1.0
+    similarities = matrix @ query_vector
     low, high = float(similarities.min()), float(similarities.max())
     spread = high - low if high - low > 1e-6 else 1.0
-    hits = []
-    for (chunk_id, (row, _)), similarity in zip(candidates.items(), similarities, strict=True):
-        text_score = text_scores.get(chunk_id, 0.0)
+    ranked = []
+    for key, similarity in zip(keys, similarities, strict=True):
+        text_score = text_scores.get(key, 0.0) / best_text
         scaled = (float(similarity) - low) / spread
         score = text_weight * text_score + (1 - text_weight) * scaled
-        hits.append(_hit(row, score, text_score=text_score, vector_similarity=float(similarity)))
-    hits.sort(key=lambda h: h.score, reverse=True)
-    return hits
+        ranked.append((key, score, text_score, float(similarity)))
+    # ties (e.g. weight 1.0 and no full-text match) go to the closer vector
+    ranked.sort(key=lambda item: (item[1], item[3]), reverse=True)
+    return ranked
 
 
 def _hit(row: dict[str, Any], score: float, text_score: float = 0.0,

@@ -21,6 +21,9 @@ OFFLINE_DEFAULTS: dict[str, str] = {
     "ANONYMIZED_TELEMETRY": "False",
     "TOKENIZERS_PARALLELISM": "false",
     "UNSTRUCTURED_DISABLE_NOTICE": "1",
+    # torch's OpenMP threads otherwise spin for milliseconds after each query embedding and
+    # take both cores from the Lance search that follows (p95 at 100k chunks: 57 -> 42 ms).
+    "OMP_WAIT_POLICY": "PASSIVE",
 }
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

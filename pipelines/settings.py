@@ -15,6 +15,9 @@ DEFAULT_DATA_DIR = REPO_ROOT / "data" / "runtime"
 LLMProviderName = Literal["ollama", "openai", "extractive"]
 
 
+# Weight of full text against vectors in the fused ranking, tuned on the Musterstadt test set
+# (python -m evaluation tune; docs/DECISIONS.md).
+DEFAULT_TEXT_WEIGHT = 0.7
 # More passages than this no longer fit a small model's context window with the question.
 MAX_TOP_K = 20
 
@@ -36,6 +39,10 @@ class Settings(BaseSettings):
     )
     lancedb_uri: str | None = Field(
         None, description="LanceDB folder or object-storage URL; default data_dir/lancedb."
+    )
+    lancedb_refresh_seconds: float = Field(
+        5.0, ge=0, description="How soon one process sees another's writes (e.g. the public chat "
+        "after an upload in the workspace); 0 = check before every read."
     )
     default_workspace: str = "standard"
 
@@ -59,7 +66,7 @@ class Settings(BaseSettings):
     # Retrieval and answering defaults (a bot may override them)
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     confidence_threshold: float = Field(0.35, ge=0, le=1)
-    fusion_text_weight: float = Field(0.6, ge=0, le=1)
+    fusion_text_weight: float = Field(DEFAULT_TEXT_WEIGHT, ge=0, le=1)
     chunk_size_words: int = Field(180, ge=20)
     chunk_overlap_words: int = Field(30, ge=0)
 

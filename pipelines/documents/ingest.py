@@ -28,6 +28,10 @@ from pipelines.store.models import Document, KnowledgeBase
 
 FileStatus = Literal["neu", "aktualisiert", "unverändert", "fehlgeschlagen", "entfernt"]
 
+# Raise when reading, chunking or the text analysis changes (e.g. compound splitting): every
+# file is then indexed again on the next ingest, even if its bytes are unchanged.
+INGEST_VERSION = 2
+
 
 @dataclass
 class FileResult:
@@ -109,6 +113,11 @@ class Ingestor:
             self.kb_id = kb.id
             self.table_name = kb.table_name
         self.index: KnowledgeBaseIndex = engine.index(self.table_name)
+        settings = engine.settings
+        self.pipeline = (
+            f"v{INGEST_VERSION};chunks={settings.chunk_size_words}/{settings.chunk_overlap_words};"
+            f"embedding={settings.embedding_model}"
+        )
 
     def ingest(
         self,
@@ -155,7 +164,9 @@ class Ingestor:
             content_hash = hashlib.sha256(data).hexdigest()
             with self.engine.session() as session:
                 existing = self._document(session, source_path)
-                if existing and existing.content_hash == content_hash and not force:
+                current = (existing and existing.content_hash == content_hash
+                           and existing.pipeline == self.pipeline)
+                if current and existing and not force:
                     return FileResult(source_path, "unverändert", chunks=existing.chunks,
                                       pages=existing.pages,
                                       seconds=time.perf_counter() - started)
@@ -204,6 +215,7 @@ class Ingestor:
                 row.name = path.name
                 row.file_type = path.suffix.lower().lstrip(".")
                 row.content_hash = content_hash
+                row.pipeline = self.pipeline
                 row.size_bytes = size
                 row.pages = parsed.pages
                 row.chunks = len(records)

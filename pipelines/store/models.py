@@ -91,6 +91,8 @@ class Document(Base):
     name: Mapped[str] = mapped_column(String(300))
     file_type: Mapped[str] = mapped_column(String(20))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # How the file was read, chunked and embedded; a different value means "index it again".
+    pipeline: Mapped[str | None] = mapped_column(String(200), nullable=True)
     size_bytes: Mapped[int] = mapped_column(Integer)
     pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
     chunks: Mapped[int] = mapped_column(Integer, default=0)

@@ -177,3 +177,36 @@ def test_progress_reports_missing_paths_too(folder: Path, tmp_path: Path,
                              progress=lambda d, t, r: calls.append((d, t)))
     assert len(report.results) == 4
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_changed_chunking_settings_index_every_file_again(
+    folder: Path, make_settings: Any
+) -> None:
+    Ingestor(Engine(make_settings()), "standard", "kb").ingest([folder])
+
+    same = Ingestor(Engine(make_settings()), "standard", "kb").ingest([folder])
+    rechunked = Ingestor(Engine(make_settings(chunk_size_words=60)), "standard", "kb")
+    report = rechunked.ingest([folder])
+
+    assert _statuses(same.results) == dict.fromkeys(FILES, "unverändert")
+    assert _statuses(report.results) == dict.fromkeys(FILES, "aktualisiert")
+    assert {d.pipeline for d in rechunked.documents()} == {rechunked.pipeline}
+    assert "chunks=60/" in rechunked.pipeline
+
+
+def test_new_ingest_version_indexes_every_file_again(
+    folder: Path, ingestor: Ingestor, monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    import pipelines.documents.ingest as ingest_module
+
+    ingestor.ingest([folder])
+    before = _chunk_ids(ingestor)
+    monkeypatch.setattr(ingest_module, "INGEST_VERSION", ingest_module.INGEST_VERSION + 1)
+
+    report = Ingestor(engine, "standard", "kb").ingest([folder])
+
+    assert _statuses(report.results) == dict.fromkeys(FILES, "aktualisiert")
+    after = _chunk_ids(ingestor)
+    assert after.keys() == before.keys()
+    assert all(set(after[name]).isdisjoint(before[name]) for name in before)
+    assert ingestor.index.count() == sum(len(ids) for ids in after.values())

@@ -90,3 +90,25 @@ def test_filters_apply_in_every_search_mode(engine: Engine) -> None:
 
 def test_filter_matching_nothing_gives_no_hits(engine: Engine) -> None:
     assert sources(engine, ["buergeramt"], language="tr") == set()
+
+
+def test_a_second_process_sees_new_documents(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The public chat (one process) must see what the workspace (another) just ingested."""
+    from pipelines.settings import Settings
+
+    root = tmp_path_factory.mktemp("two-engines")
+    settings = {"data_dir": root / "data", "lancedb_refresh_seconds": 0}
+    writer = Engine(Settings(_env_file=None, **settings))  # type: ignore[arg-type]
+    reader = Engine(Settings(_env_file=None, **settings))  # type: ignore[arg-type]
+    folder = root / "docs"
+    folder.mkdir()
+    (folder / "hund.txt").write_text("Die Hundesteuer beträgt 96 Euro.", encoding="utf-8")
+    Ingestor(writer, WORKSPACE, "kb").ingest([folder])
+    assert {h.source for h in retrieve(reader, WORKSPACE, ["kb"], "Sperrmüll Termin", k=5)} \
+        == {"hund.txt"}
+
+    (folder / "sperrmuell.txt").write_text("Sperrmüll holen wir nach Termin ab.", encoding="utf-8")
+    Ingestor(writer, WORKSPACE, "kb").ingest([folder])
+
+    hits = retrieve(reader, WORKSPACE, ["kb"], "Sperrmüll Termin", k=5)
+    assert hits[0].source == "sperrmuell.txt"
