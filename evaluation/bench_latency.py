@@ -20,7 +20,7 @@ import numpy as np
 from evaluation.metrics import summary_ms
 from pipelines.embeddings import Embedder
 from pipelines.index import ChunkRecord, KnowledgeBaseIndex
-from pipelines.settings import REPO_ROOT
+from pipelines.settings import DEFAULT_TEXT_WEIGHT, REPO_ROOT
 
 VOCABULARY_SOURCES = REPO_ROOT / "data" / "sample" / "_sources"
 BATCH = 10_000
@@ -91,19 +91,29 @@ def run(embedder: Embedder, sizes: list[int], queries: int,
                 totals.append((t2 - t0) * 1000)
                 embeds.append((t1 - t0) * 1000)
                 assert hits, "hybrid search returned nothing"
+            table = index._open()
+            whole_rows = []
             for text in query_texts[: queries // 2]:
+                query_vector = embedder.embed([text])[0]
                 t0 = time.perf_counter()
                 index.search(text, k=5, mode="fulltext")
                 t1 = time.perf_counter()
                 index.search(text, k=5, mode="vector", query_vector=query_vector)
                 t2 = time.perf_counter()
+                index._hybrid_by_rows(table, text, 5, DEFAULT_TEXT_WEIGHT, None, query_vector)
+                t3 = time.perf_counter()
                 fulltext.append((t1 - t0) * 1000)
                 vector.append((t2 - t1) * 1000)
+                whole_rows.append((t3 - t2) * 1000)
             results[str(size)] = {
                 "hybrid_inkl_anfrage_einbettung": summary_ms(totals),
                 "nur_anfrage_einbettung": summary_ms(embeds),
                 "nur_volltext": summary_ms(fulltext),
                 "nur_vektoren": summary_ms(vector),
+                # the same ranking reading whole rows of all 80 candidates (the first version)
+                "hybrid_ganze_zeilen_ohne_einbettung": summary_ms(whole_rows),
+                "hybrid_ohne_einbettung": summary_ms(
+                    [total - embed for total, embed in zip(totals, embeds, strict=True)]),
             }
             say(f"{size}: {results[str(size)]}")
     return {"queries": queries, "embedding_model": embedder.name, "chunks": results}

@@ -21,9 +21,11 @@ OFFLINE_DEFAULTS: dict[str, str] = {
     "ANONYMIZED_TELEMETRY": "False",
     "TOKENIZERS_PARALLELISM": "false",
     "UNSTRUCTURED_DISABLE_NOTICE": "1",
-    # torch's OpenMP threads otherwise spin for milliseconds after each query embedding and
-    # take both cores from the Lance search that follows (p95 at 100k chunks: 57 -> 42 ms).
-    "OMP_WAIT_POLICY": "PASSIVE",
+    # torch's OpenMP threads spin after each query embedding and take both cores from the
+    # Lance search that follows; a short spin keeps the embedding fast and frees the cores
+    # (query embedding + hybrid search at 100k chunks, p95 over three runs: 51 ms by default,
+    # 48 ms with OMP_WAIT_POLICY=PASSIVE, 38 ms with this; docs/BENCHMARKS.md).
+    "GOMP_SPINCOUNT": "30000",
 }
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -77,32 +77,45 @@ def _stream(llm, messages: list[Message]) -> Iterator[str]:  # type: ignore[no-u
         raise LLMError(f"Sprachmodell-Fehler: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
-class OllamaProvider:
-    name = "ollama"
+class _HTTPProvider:
+    """Shared by the providers: model choice, temperature and a cached availability probe."""
 
-    def __init__(self, settings: Settings, model: str | None = None,
-                 temperature: float | None = None) -> None:
-        self.host = settings.ollama_host.rstrip("/")
-        self.model = model or settings.ollama_model
+    name = ""
+
+    def __init__(self, settings: Settings, model: str, temperature: float | None) -> None:
+        self.model = model
         self.settings = settings
         self.temperature = settings.llm_temperature if temperature is None else temperature
         self._probe = _ProbeCache()
 
     def list_models(self) -> list[str]:
-        response = httpx.get(f"{self.host}/api/tags", timeout=self.settings.llm_probe_timeout)
-        response.raise_for_status()
-        return [m.get("name") or m.get("model", "") for m in response.json().get("models", [])]
+        raise NotImplementedError
 
     def is_available(self) -> bool:
+        """Whether the server answers and has the model; cached for a few seconds."""
         cached = self._probe.get()
         if cached is not None:
             return cached
         try:
             models = self.list_models()
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return self._probe.set(False)
         wanted = {self.model, f"{self.model}:latest"}
-        return self._probe.set(any(m in wanted for m in models))
+        return self._probe.set(bool(self.model) and any(m in wanted for m in models))
+
+
+class OllamaProvider(_HTTPProvider):
+    name = "ollama"
+
+    def __init__(self, settings: Settings, model: str | None = None,
+                 temperature: float | None = None) -> None:
+        super().__init__(settings, model or settings.ollama_model, temperature)
+        self.host = settings.ollama_host.rstrip("/")
+
+    def list_models(self) -> list[str]:
+        response = httpx.get(f"{self.host}/api/tags", timeout=self.settings.llm_probe_timeout)
+        response.raise_for_status()
+        return [m.get("name") or m.get("model", "") for m in response.json().get("models", [])]
 
     def stream_chat(self, messages: list[Message]) -> Iterator[str]:
         from llama_index.llms.ollama import Ollama
@@ -119,18 +132,15 @@ class OllamaProvider:
         return _stream(llm, messages)
 
 
-class OpenAICompatibleProvider:
+class OpenAICompatibleProvider(_HTTPProvider):
     """vLLM, LiteLLM or any server speaking /v1/chat/completions."""
 
     name = "openai"
 
     def __init__(self, settings: Settings, model: str | None = None,
                  temperature: float | None = None) -> None:
+        super().__init__(settings, model or settings.openai_model, temperature)
         self.base_url = settings.openai_base_url.rstrip("/")
-        self.model = model or settings.openai_model
-        self.settings = settings
-        self.temperature = settings.llm_temperature if temperature is None else temperature
-        self._probe = _ProbeCache()
 
     def _headers(self) -> dict[str, str]:
         key = self.settings.openai_api_key.get_secret_value()
@@ -141,16 +151,6 @@ class OpenAICompatibleProvider:
                              timeout=self.settings.llm_probe_timeout)
         response.raise_for_status()
         return [m["id"] for m in response.json().get("data", [])]
-
-    def is_available(self) -> bool:
-        cached = self._probe.get()
-        if cached is not None:
-            return cached
-        try:
-            models = self.list_models()
-        except (httpx.HTTPError, ValueError, KeyError):
-            return self._probe.set(False)
-        return self._probe.set(bool(self.model) and self.model in models)
 
     def stream_chat(self, messages: list[Message]) -> Iterator[str]:
         from llama_index.llms.openai_like import OpenAILike

@@ -7,22 +7,18 @@ question, system prompt from the prompt files, context window, condensed follow-
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pipelines.assistant import MODE_LABELS, Assistant, ensure_bot
-from pipelines.bots import BotConfig, BotRepository
-from pipelines.documents.ingest import Ingestor
+from pipelines.assistant import MODE_LABELS, Assistant
 from pipelines.engine import Engine
 from pipelines.llm.providers import get_provider
 from pipelines.prompts import PROMPTS_DIR
 from pipelines.settings import Settings
-from pipelines.store.db import get_engine
-from tests.conftest import closed_port_url
+from tests.support.corpus import bot_on_corpus, ingest_corpus
 from tests.support.fake_llm_server import FakeLLMServer, message_text, rag_echo_responder
 
 DOCS = {
@@ -54,32 +50,11 @@ Responder = Callable[[list[dict[str, Any]], str], str]
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """DOCS ingested once into the bot BOT; tests copy the data folder (SQLite + LanceDB)."""
-    root = tmp_path_factory.mktemp("corpus")
-    folder = root / "unterlagen"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    settings = Settings(_env_file=None, data_dir=root / "data",  # type: ignore[call-arg]
-                        ollama_host=closed_port_url())
-    engine = Engine(settings)
-    ensure_bot(engine, BOT)
-    report = Ingestor(engine, settings.default_workspace, BOT).ingest([folder])
-    assert report.count("neu") == len(DOCS), [r.reason for r in report.results]
-    get_engine(settings.resolved_database_url).dispose()
-    return root / "data"
+    return ingest_corpus(tmp_path_factory.mktemp("corpus"), DOCS, BOT)
 
 
 def make_bot(engine: Engine, corpus: Path, **changes: Any) -> Assistant:
-    """The ingested corpus in `engine`'s data folder; bot config `changes` saved as a version."""
-    shutil.copytree(corpus, engine.settings.data_dir)
-    if changes:
-        with engine.session() as session:
-            repo = BotRepository(session, engine.settings.default_workspace)
-            data = repo.get(BOT)[0].model_dump()
-            for key, value in changes.items():
-                data[key] = {**data[key], **value} if isinstance(value, dict) else value
-            repo.save(BotConfig.model_validate(data))
-    return Assistant(engine, BOT)
+    return bot_on_corpus(engine, corpus, BOT, **changes)
 
 
 @pytest.fixture
