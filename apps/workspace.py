@@ -1,93 +1,52 @@
-"""Chatwerkstatt workspace (Streamlit). Until the full pages exist: one test-chat page."""
+"""Chatwerkstatt workspace (Streamlit): sign-in, navigation over pages/ by role, sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.assistant import Assistant
-from pipelines.bots import BotRepository
-from pipelines.engine import Engine
-from pipelines.settings import get_settings
+import pipelines  # noqa: F401  (offline defaults before any model library loads)
+from apps import ui
+from apps.ui import auth
+from pipelines.accounts import role_label, visible_pages
+from pipelines.settings import REPO_ROOT
 
 st.set_page_config(page_title="Chatwerkstatt", page_icon="💬", layout="wide")
 
+PAGE_FILES = {
+    "start": ("start.py", "nav.start", ":material/home:"),
+    "bots": ("bots.py", "nav.bots", ":material/smart_toy:"),
+    "dokumente": ("dokumente.py", "nav.documents", ":material/description:"),
+    "chat": ("chat.py", "nav.chat", ":material/chat:"),
+    "einstellungen": ("einstellungen.py", "nav.settings", ":material/settings:"),
+}
 
-@st.cache_resource
-def get_engine(data_dir: str) -> Engine:
-    """One engine per data folder (the folder is the key, so a changed setting is honoured)."""
-    return Engine(get_settings())
+if auth.single_user_mode():
+    st.session_state["role"] = "admin"
+    ui.sidebar()
+    st.sidebar.info(ui.t("login.single_user", address=auth.server_address()),
+                    icon=":material/person:")
+else:
+    user = auth.current_user()
+    if user is None:
+        st.navigation([st.Page(auth.login_page, title=ui.t("login.title"),
+                               icon=":material/login:", url_path="anmelden")]).run()
+        st.stop()
+    ui.sidebar(user["workspaces"])
+    auth.refresh_role(user)
+    role = st.session_state.get("role")
+    st.sidebar.caption(ui.t("login.signed_in", name=user["display_name"],
+                            role=role_label(role) if role else "–"))
+    if st.sidebar.button(ui.t("login.sign_out"), icon=":material/logout:", key="sign-out"):
+        auth.sign_out()
+        st.rerun()
+    if role is None:
+        st.warning(ui.t("login.no_workspace"))
+        st.stop()
 
-
-@st.cache_resource
-def get_assistant(data_dir: str, bot_slug: str) -> Assistant:
-    return Assistant(get_engine(data_dir), bot_slug, channel="workspace")
-
-
-DATA_DIR = str(get_settings().data_dir)
-
-
-def list_bots() -> list[tuple[str, str]]:
-    engine = get_engine(DATA_DIR)
-    with engine.session() as session:
-        repo = BotRepository(session, engine.settings.default_workspace)
-        return [(b.slug, b.name) for b in repo.list()]
-
-
-st.title("Chatwerkstatt – Chat testen")
-bots = list_bots()
-if not bots:
-    st.info("Noch kein Bot vorhanden. `make run` richtet den Beispiel-Bot Musterstadt ein.")
-    st.stop()
-
-names = dict(bots)
-slug = st.sidebar.selectbox("Bot", list(names), format_func=lambda s: names[s])
-if st.sidebar.button("Neues Gespräch"):
-    st.session_state.pop("chat", None)
-chat = st.session_state.setdefault("chat", {"bot": slug, "conversation": None, "turns": []})
-if chat["bot"] != slug:
-    chat.update(bot=slug, conversation=None, turns=[])
-
-assistant = get_assistant(DATA_DIR, slug)
-with st.chat_message("assistant"):
-    st.write(assistant.bot.greeting)
-
-
-def show_result(result: dict) -> None:
-    st.caption(f"{result['mode_label']} · Sicherheit {result['confidence']:.2f}")
-    if result["notice"]:
-        st.info(result["notice"])
-    for c in result["citations"]:
-        where = ", ".join(p for p in (c["section"], f"S. {c['page']}" if c["page"] else "") if p)
-        with st.expander(f"[{c['number']}] {c['source']}" + (f" – {where}" if where else "")):
-            st.write(c["snippet"])
-
-
-for turn in chat["turns"]:
-    with st.chat_message("user"):
-        st.write(turn["question"])
-    with st.chat_message("assistant"):
-        st.write(turn["answer"])
-        show_result(turn)
-
-question = st.chat_input("Ihre Frage an den Bot")
-if question:
-    with st.chat_message("user"):
-        st.write(question)
-    with st.chat_message("assistant"):
-        placeholder = st.empty()
-        shown = ""
-        final = None
-        for event in assistant.stream(question, chat["conversation"]):
-            if event.kind == "delta":
-                shown += event.text
-                placeholder.markdown(shown)
-            elif event.kind == "reset":
-                shown = ""
-                placeholder.empty()
-            elif event.result is not None:
-                final = event.result.to_dict()
-        assert final is not None
-        placeholder.markdown(final["answer"])
-        show_result(final)
-    chat["conversation"] = final["conversation_id"]
-    chat["turns"].append({"question": question, **final})
+ui.PAGES.clear()
+for key in visible_pages(st.session_state.get("role")):
+    if key in PAGE_FILES:
+        filename, title, icon = PAGE_FILES[key]
+        ui.PAGES[key] = st.Page(REPO_ROOT / "pages" / filename, title=ui.t(title), icon=icon,
+                                url_path=key, default=key == "start")
+st.navigation(list(ui.PAGES.values())).run()

@@ -1,4 +1,7 @@
-"""Command line: python -m pipelines ingest|ask|bots|sample ...  (contract in ARCHITECTURE.md)."""
+"""Command line: python -m pipelines ingest|ask|bots|users|sample ...
+
+Contract in ARCHITECTURE.md; `users` manages staff accounts (pipelines.accounts).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.settings import REPO_ROOT
+
+if TYPE_CHECKING:
+    from pipelines.accounts import UserRepository
 
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 SAMPLE_CORPUS = SAMPLE_DIR / "musterstadt"
@@ -148,6 +154,113 @@ def cmd_bots(args: argparse.Namespace) -> int:
         return 0
 
 
+def _read_new_password(from_stdin: bool) -> str:
+    """One line from stdin (for scripts), else asked twice without echo."""
+    import getpass
+
+    from pipelines.accounts import AccountError
+
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise AccountError("Auf der Standardeingabe kam kein Passwort an.")
+        return password
+    try:
+        first = getpass.getpass("Neues Passwort: ")
+        second = getpass.getpass("Passwort wiederholen: ")
+    except (EOFError, KeyboardInterrupt) as exc:
+        raise AccountError("Abgebrochen: kein Passwort eingegeben.") from exc
+    if first != second:
+        raise AccountError("Die beiden Passwörter stimmen nicht überein.")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from pipelines.accounts import AccountError, UserRepository
+    from pipelines.settings import get_settings
+    from pipelines.store.db import session_scope
+
+    # The store directly, not Engine: importing the engine loads LanceDB and the German
+    # word lists (seconds), which managing accounts does not need.
+    settings = get_settings()
+    workspace = getattr(args, "users_workspace", None) or args.workspace
+    try:
+        with session_scope(settings.resolved_database_url) as session:
+            repo = UserRepository(session)
+            action = args.users_action
+            if action == "add":
+                _users_add(repo, args, workspace or settings.default_workspace)
+            elif action == "list":
+                _users_list(repo, workspace, args.json)
+            elif action == "set-role":
+                workspace = workspace or settings.default_workspace
+                repo.grant(args.username, workspace, args.role)
+                print(f"„{repo.require(args.username).username}“ hat im Arbeitsbereich "
+                      f"„{workspace}“ jetzt die Rolle {_role_label(args.role)}.")
+            elif action == "passwd":
+                user = repo.require(args.username)
+                repo.set_password(user.username, _read_new_password(args.password_stdin))
+                print(f"Passwort von „{user.username}“ geändert.")
+            elif action == "disable":
+                repo.deactivate(args.username)
+                print(f"„{repo.require(args.username).username}“ ist gesperrt: keine Anmeldung, "
+                      "keine Rechte mehr.")
+            elif action == "enable":
+                repo.activate(args.username)
+                print(f"„{repo.require(args.username).username}“ ist wieder aktiv.")
+    except AccountError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _role_label(role: str) -> str:
+    from pipelines.accounts import role_label
+
+    return role_label(role)
+
+
+def _users_add(repo: UserRepository, args: argparse.Namespace, workspace: str) -> None:
+    from pipelines.accounts import (
+        AccountError,
+        validate_role,
+        validate_username,
+        validate_workspace_slug,
+    )
+
+    # Everything but the password is checked before anybody is asked to type one.
+    username = validate_username(args.username)
+    validate_role(args.role)
+    validate_workspace_slug(workspace)
+    if repo.get(username) is not None:
+        raise AccountError(f"Den Benutzernamen „{username}“ gibt es schon.")
+    password = _read_new_password(args.password_stdin)
+    repo.create_user(username, password, display_name=args.name or "", email=args.email)
+    repo.grant(username, workspace, args.role)
+    print(f"Benutzer „{username}“ angelegt: {_role_label(args.role)} im Arbeitsbereich "
+          f"„{workspace}“.")
+
+
+def _users_list(repo: UserRepository, workspace: str | None, as_json: bool) -> None:
+    users = repo.list_users(workspace)
+    if as_json:
+        _print_json([
+            {"username": u.username, "display_name": u.display_name, "email": u.email,
+             "active": u.is_active, "login": u.login, "workspaces": u.workspaces,
+             "created_at": u.created_at, "last_login_at": u.last_login_at}
+            for u in users
+        ])
+        return
+    if not users:
+        print("Keine Benutzer" + (f" im Arbeitsbereich „{workspace}“." if workspace else "."))
+    for u in users:
+        rights = ", ".join(f"{slug}: {_role_label(role)}" for slug, role in u.workspaces.items())
+        status = "aktiv" if u.is_active else "gesperrt"
+        name = f"  ({u.display_name})" if u.display_name else ""
+        print(f"{u.username:<32} {status:<9} {u.login:<9} {rights or 'keine Rechte'}{name}")
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     """Import the sample bot and ingest the Musterstadt corpus unless already there."""
     from pipelines.bots import BotRepository
@@ -198,6 +311,39 @@ def build_parser() -> argparse.ArgumentParser:
     bots.add_argument("--output", "-o")
     bots.add_argument("--json", action="store_true")
     bots.set_defaults(func=cmd_bots)
+
+    users = sub.add_parser("users", help="Zugänge der Mitarbeitenden und ihre Rollen verwalten")
+    users_sub = users.add_subparsers(dest="users_action", required=True)
+    # dest differs from the global --workspace, which the subcommand would otherwise reset.
+    workspace_help = "Arbeitsbereich (Standard: aus den Einstellungen)"
+    role_help = "admin, editor, analyst oder evaluator"
+    users_add = users_sub.add_parser("add", help="Benutzer mit Passwort anlegen")
+    users_add.add_argument("username", metavar="BENUTZERNAME")
+    users_add.add_argument("--workspace", dest="users_workspace", metavar="SLUG",
+                           help=workspace_help)
+    users_add.add_argument("--role", required=True, metavar="ROLLE", help=role_help)
+    users_add.add_argument("--name", help="Anzeigename")
+    users_add.add_argument("--email")
+    users_add.add_argument("--password-stdin", action="store_true",
+                           help="Passwort als eine Zeile von der Standardeingabe lesen")
+    users_list = users_sub.add_parser("list", help="Benutzer auflisten")
+    users_list.add_argument("--workspace", dest="users_workspace", metavar="SLUG",
+                            help="nur Mitglieder dieses Arbeitsbereichs")
+    users_list.add_argument("--json", action="store_true")
+    users_role = users_sub.add_parser("set-role", help="Rolle in einem Arbeitsbereich setzen")
+    users_role.add_argument("username", metavar="BENUTZERNAME")
+    users_role.add_argument("--workspace", dest="users_workspace", metavar="SLUG",
+                            help=workspace_help)
+    users_role.add_argument("--role", required=True, metavar="ROLLE", help=role_help)
+    users_passwd = users_sub.add_parser("passwd", help="Passwort ändern")
+    users_passwd.add_argument("username", metavar="BENUTZERNAME")
+    users_passwd.add_argument("--password-stdin", action="store_true",
+                              help="Passwort als eine Zeile von der Standardeingabe lesen")
+    users_disable = users_sub.add_parser("disable", help="Benutzer sperren")
+    users_disable.add_argument("username", metavar="BENUTZERNAME")
+    users_enable = users_sub.add_parser("enable", help="gesperrten Benutzer wieder zulassen")
+    users_enable.add_argument("username", metavar="BENUTZERNAME")
+    users.set_defaults(func=cmd_users)
 
     sample = sub.add_parser("sample", help="Beispiel-Bot und Musterstadt-Dokumente einrichten")
     sample.set_defaults(func=cmd_sample)

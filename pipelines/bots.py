@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from pipelines.validation import german_error_lines
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$|^[a-z0-9]$")
 YAML_KIND = "chatwerkstatt/bot"
-
+NOTE_MAX_CHARS = 500  # bot_versions.note
 
 
 class BotConfigError(ValueError):
@@ -36,47 +37,135 @@ class BotNotFoundError(LookupError):
 
 
 class RetrievalSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="Suche in den Unterlagen")
     top_k: int = Field(
-        5, ge=1, le=MAX_TOP_K, description="Wie viele Textstellen die Antwort stützen."
+        5, ge=1, le=MAX_TOP_K,
+        title="Anzahl Textstellen",
+        description=(
+            f"Wie viele Textstellen aus den Unterlagen eine Antwort stützen (1–{MAX_TOP_K}). "
+            "Mehr Stellen machen Antworten vollständiger, aber langsamer und eher abschweifend."
+        ),
     )
     confidence_threshold: float = Field(
-        0.35, ge=0, le=1, description="Darunter gilt eine Antwort als unsicher."
+        0.35, ge=0, le=1,
+        title="Sicherheitsschwelle",
+        description=(
+            "Wert zwischen 0 und 1. Passen die gefundenen Textstellen schlechter zur Frage, "
+            "sagt der Assistent offen, dass er keine verlässliche Auskunft hat, statt zu raten. "
+            "Höher = vorsichtiger."
+        ),
     )
     text_weight: float | None = Field(
-        None, ge=0, le=1, description="Gewicht der Volltextsuche ggü. Vektoren; leer = Standard."
+        None, ge=0, le=1,
+        title="Gewicht der Stichwortsuche",
+        description=(
+            "Anteil der Volltextsuche (genaue Wörter) gegenüber der Bedeutungssuche, 0 bis 1. "
+            "Höher hilft bei Fachbegriffen, Aktenzeichen und Paragrafen. Leer = bewährter "
+            "Standardwert."
+        ),
     )
 
 
 class LLMSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="Sprachmodell")
     provider: Literal["ollama", "openai", "extractive"] | None = Field(
-        None, description="Leer = Einstellung des Servers; 'extractive' = nie ein Sprachmodell."
+        None,
+        title="Anbieter",
+        description=(
+            "ollama = lokaler Ollama-Server, openai = OpenAI-kompatibler Server (z. B. vLLM im "
+            "Rechenzentrum), extractive = nie ein Sprachmodell, nur wörtliche Sätze aus den "
+            "Quellen. Leer = Einstellung des Servers."
+        ),
     )
-    model: str | None = Field(None, description="Leer = Standardmodell des Servers.")
-    temperature: float = Field(0.1, ge=0, le=2)
+    model: str | None = Field(
+        None,
+        title="Modell",
+        description="Name des Modells auf dem Server, z. B. „llama3.2:3b“. Leer = Standardmodell "
+                    "des Servers.",
+    )
+    temperature: float = Field(
+        0.1, ge=0, le=2,
+        title="Temperatur (Freiheit beim Formulieren)",
+        description=(
+            "0 bis 2. Niedrig = sachlich und bei gleicher Frage gleich formuliert; für "
+            "Auskünfte empfohlen: 0 bis 0,3. Höhere Werte nur für Textentwürfe."
+        ),
+    )
 
 
 class BotConfig(BaseModel):
     """Everything that makes a bot; each saved change becomes a new version."""
 
-    model_config = ConfigDict(extra="forbid")
-    slug: str = Field(description="Kurzname in Adressen, nur a–z, 0–9 und Bindestrich.")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    greeting: str = "Guten Tag! Wie kann ich Ihnen helfen?"
+    model_config = ConfigDict(extra="forbid", title="Bot")
+    slug: str = Field(
+        title="Kurzname",
+        description=(
+            "Eindeutiger Name in Adressen und Dateien, z. B. „buergerservice“: nur "
+            "Kleinbuchstaben a–z, Ziffern und Bindestriche."
+        ),
+    )
+    name: str = Field(
+        min_length=1, max_length=200,
+        title="Name",
+        description="So heißt der Assistent im Chat und in den Übersichten, z. B. "
+                    "„Bürgerservice Musterstadt“.",
+    )
+    description: str = Field(
+        "",
+        title="Beschreibung",
+        description="Wofür der Assistent da ist und für wen; erscheint in der Bot-Übersicht.",
+    )
+    greeting: str = Field(
+        "Guten Tag! Wie kann ich Ihnen helfen?",
+        title="Begrüßung",
+        description="Erste Nachricht im Chat, bevor jemand fragt. Sagen Sie, wobei der "
+                    "Assistent hilft und wobei nicht.",
+    )
     persona: str = Field(
         "freundlich, sachlich, in klarer Sprache, siezt die Bürgerinnen und Bürger",
-        description="Ton und Rolle in wenigen Worten.",
+        title="Ton und Rolle",
+        description="Wie der Assistent auftritt, in wenigen Worten, z. B. „freundlich, "
+                    "sachlich, siezt“.",
     )
     system_prompt: str = Field(
-        "", description="Zusätzliche Anweisungen; die Grundregeln (nur aus Quellen) gelten immer."
+        "",
+        title="Zusätzliche Anweisungen",
+        description=(
+            "Anweisungen für diesen Einsatzzweck. Die Grundregeln gelten immer und lassen sich "
+            "nicht abschalten: nur aus den Quellen antworten, jede Aussage belegen, nichts "
+            "erfinden, Unsicherheit offen sagen."
+        ),
     )
-    languages: list[str] = Field(default_factory=lambda: ["de"])
-    knowledge_bases: list[str] = Field(default_factory=list)
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    answer_style: Literal["kurz", "ausfuehrlich", "stichpunkte"] = "kurz"
+    languages: list[str] = Field(
+        default_factory=lambda: ["de"],
+        title="Sprachen",
+        description="Sprachen, in denen der Assistent Fragen beantworten soll, als Kürzel "
+                    "(de, en, tr, ar, uk …). Die Quellen bleiben deutsch.",
+    )
+    knowledge_bases: list[str] = Field(
+        default_factory=list,
+        title="Wissensbasen",
+        description="Aus welchen Wissensbasen (hochgeladenen Unterlagen) der Assistent "
+                    "antwortet. Leer = die Wissensbasis mit dem Kurznamen des Assistenten.",
+    )
+    retrieval: RetrievalSettings = Field(
+        default_factory=RetrievalSettings,
+        title="Suche in den Unterlagen",
+        description="Wie viele Textstellen gesucht werden und ab wann eine Antwort als "
+                    "verlässlich gilt.",
+    )
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings,
+        title="Sprachmodell",
+        description="Welches Sprachmodell die Antwort formuliert. Ohne erreichbares "
+                    "Sprachmodell antwortet der Assistent mit wörtlichen Sätzen aus den Quellen.",
+    )
+    answer_style: Literal["kurz", "ausfuehrlich", "stichpunkte"] = Field(
+        "kurz",
+        title="Antwortstil",
+        description="kurz (höchstens vier Sätze), ausführlich (mit allen Schritten und "
+                    "Unterlagen) oder in Stichpunkten.",
+    )
 
     @field_validator("slug")
     @classmethod
@@ -118,6 +207,17 @@ class BotSummary(BaseModel):
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class VersionInfo:
+    """One saved version of a bot, as the version history shows it."""
+
+    version: int
+    created_at: datetime
+    note: str
+    is_current: bool
+    is_published: bool
+
+
 def get_or_create_workspace(session: Session, slug: str, name: str | None = None) -> Workspace:
     workspace = session.scalar(select(Workspace).where(Workspace.slug == slug))
     if workspace is None:
@@ -150,12 +250,16 @@ class BotRepository:
 
     def get(self, slug: str, version: int | None = None) -> tuple[BotConfig, int]:
         """The config of `version` (default: current) and its version number."""
-        bot = self.get_row(slug)
+        row = self._version_row(self.get_row(slug), version)
+        return BotConfig.model_validate(row.config), row.version
+
+    @staticmethod
+    def _version_row(bot: Bot, version: int | None) -> BotVersion:
         wanted = version or bot.current_version
         for row in bot.versions:
             if row.version == wanted:
-                return BotConfig.model_validate(row.config), wanted
-        raise LookupError(f"Bot '{slug}' hat keine Version {wanted}.")
+                return row
+        raise LookupError(f"Bot '{bot.slug}' hat keine Version {wanted}.")
 
     def save(self, config: BotConfig, note: str = "") -> int:
         """Store `config` as a new version (creating the bot if needed); return the version."""
@@ -167,13 +271,61 @@ class BotRepository:
         elif bot.versions and bot.versions[-1].config == config.model_dump(mode="json"):
             return bot.current_version
         version = max((v.version for v in bot.versions), default=0) + 1
-        bot.versions.append(
-            BotVersion(version=version, config=config.model_dump(mode="json"), note=note)
-        )
+        bot.versions.append(BotVersion(
+            version=version, config=config.model_dump(mode="json"),
+            note=note.strip()[:NOTE_MAX_CHARS],
+        ))
         bot.current_version = version
         bot.updated_at = datetime.now(UTC)
         self.session.flush()
         return version
+
+    # -- history and publishing ------------------------------------------------------
+    def versions(self, slug: str) -> list[VersionInfo]:
+        """Every saved version of `slug`, oldest first (as numbered)."""
+        bot = self.get_row(slug)
+        return [
+            VersionInfo(
+                version=row.version,
+                created_at=_aware(row.created_at),
+                note=row.note,
+                is_current=row.version == bot.current_version,
+                is_published=row.version == bot.published_version,
+            )
+            for row in sorted(bot.versions, key=lambda v: v.version)
+        ]
+
+    def rollback(self, slug: str, version: int, note: str | None = None) -> int:
+        """Save the config of `version` again as a new version (history stays complete);
+        returns the new version, or the current one if it already equals `version`."""
+        config, number = self.get(slug, version)
+        text = f"Zurückgesetzt auf Version {number}"
+        if note and note.strip():
+            text = f"{text}: {note.strip()}"
+        return self.save(config, note=text)
+
+    def publish(self, slug: str, version: int | None = None) -> int:
+        """Make `version` (default: current) the one the public sees; returns it."""
+        bot = self.get_row(slug)
+        row = self._version_row(bot, version)
+        bot.published_version = row.version
+        self.session.flush()
+        return row.version
+
+    def unpublish(self, slug: str) -> int | None:
+        """Take the bot offline for the public; returns the version that was published."""
+        bot = self.get_row(slug)
+        previous = bot.published_version
+        bot.published_version = None
+        self.session.flush()
+        return previous
+
+    def published(self, slug: str) -> tuple[BotConfig, int] | None:
+        """The published config and its version, or None when nothing is published."""
+        bot = self.get_row(slug)
+        if bot.published_version is None:
+            return None
+        return self.get(slug, bot.published_version)
 
     def list(self) -> list[BotSummary]:
         bots = self.session.scalars(
@@ -202,6 +354,11 @@ class BotRepository:
     def import_yaml(self, text: str, note: str = "YAML-Import") -> tuple[BotConfig, int]:
         config = parse_bot_yaml(text)
         return config, self.save(config, note=note)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_bot_yaml(text: str) -> BotConfig:

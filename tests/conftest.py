@@ -17,7 +17,11 @@ import pipelines  # noqa: F401  (offline defaults before anything else imports H
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT, Settings
 
-pytest_plugins = ["tests.support.fixtures_llm", "tests.support.fixtures_bad_files"]
+pytest_plugins = [
+    "tests.support.fixtures_llm",
+    "tests.support.fixtures_bad_files",
+    "tests.support.fixtures_postgres",
+]
 
 SAMPLE_CORPUS = REPO_ROOT / "data" / "sample" / "musterstadt"
 SAMPLE_TESTSET = REPO_ROOT / "data" / "sample" / "musterstadt_testset.jsonl"

@@ -1,0 +1,75 @@
+"""Shared pieces of the workspace pages: the cached engine, the chosen workspace, texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from apps.ui.texts import TEXTS
+from pipelines.engine import Engine
+from pipelines.settings import get_settings
+from pipelines.workspace import list_workspaces
+
+LANGUAGES = {"de": "Deutsch", "en": "English"}
+# The pages of this run, by key (set by apps/workspace.py), for st.page_link.
+PAGES: dict[str, Any] = {}
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(data_dir: str, database_url: str) -> Engine:
+    """One engine (embedding model, LanceDB, database) per data folder and process."""
+    return Engine(get_settings())
+
+
+def engine() -> Engine:
+    settings = get_settings()
+    return _engine(str(settings.data_dir), settings.resolved_database_url)
+
+
+def language() -> str:
+    return str(st.session_state.get("language", "de"))
+
+
+def t(key: str, **values: Any) -> str:
+    """The text `key` in the chosen language (German when a translation is missing)."""
+    text = TEXTS.get(language(), {}).get(key) or TEXTS["de"].get(key, key)
+    return text.format(**values) if values else text
+
+
+def role() -> str:
+    """The signed-in user's role in the chosen workspace; single-user mode is admin."""
+    return str(st.session_state.get("role") or "admin")
+
+
+def allowed(action: str) -> bool:
+    from pipelines.accounts import allowed as role_allows
+
+    return role_allows(role(), action)
+
+
+def workspace() -> str:
+    return str(st.session_state.get("workspace") or get_settings().default_workspace)
+
+
+def sidebar(allowed_workspaces: dict[str, str] | None = None) -> None:
+    """Workspace and language choice, on every page; `allowed_workspaces` (slug -> role)
+    limits the choice to the signed-in user's workspaces."""
+    workspaces = dict(list_workspaces(engine()))
+    if allowed_workspaces is not None:
+        workspaces = {s: n for s, n in workspaces.items() if s in allowed_workspaces}
+        if not workspaces:
+            return
+    current = workspace() if workspace() in workspaces else next(iter(workspaces))
+    st.session_state["workspace"] = st.sidebar.selectbox(
+        t("sidebar.workspace"), list(workspaces), index=list(workspaces).index(current),
+        format_func=lambda slug: workspaces[slug], help=t("sidebar.workspace_help"),
+    )
+    st.session_state["language"] = st.sidebar.selectbox(
+        t("sidebar.language"), list(LANGUAGES), index=list(LANGUAGES).index(language()),
+        format_func=LANGUAGES.__getitem__,
+    )
+
+
+def german_datetime(value: Any) -> str:
+    return value.strftime("%d.%m.%Y %H:%M") if value else "–"

@@ -1,0 +1,101 @@
+"""The Bots page through AppTest: a bot from a template, edit, versions, rollback, publish,
+YAML. (What an analyst may not do is tested with a real sign-in in test_sign_in.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines.bots import BotRepository
+from pipelines.engine import Engine
+from pipelines.settings import REPO_ROOT, get_settings
+from tests.conftest import closed_port_url
+
+APP = str(REPO_ROOT / "apps" / "workspace.py")
+BOTS = str(REPO_ROOT / "pages" / "bots.py")
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    monkeypatch.setenv("CHATWERKSTATT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_HOST", closed_port_url())
+    get_settings.cache_clear()
+    yield Engine(get_settings())
+    get_settings.cache_clear()
+
+
+def open_bots() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    app.switch_page(BOTS).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def create_from_template(app: AppTest, template: str, name: str) -> AppTest:
+    app.selectbox(key="template").set_value(template).run()
+    [t for t in app.text_input if t.label == "Name des Bots"][0].set_value(name)
+    [b for b in app.button if b.label == "Bot anlegen"][0].click()
+    return app.run()
+
+
+def test_a_bot_is_created_from_a_template(engine: Engine) -> None:
+    app = open_bots()
+    app = create_from_template(app, "pressestelle", "Presse Musterstadt")
+    assert not app.exception, app.exception
+    with engine.session() as session:
+        repo = BotRepository(session, "standard")
+        config, version = repo.get("presse-musterstadt")
+    assert (config.name, version) == ("Presse Musterstadt", 1)
+    assert config.system_prompt  # the template's prompt came along
+    assert "Vorlage" in repo_note(engine, "presse-musterstadt")
+
+
+def repo_note(engine: Engine, slug: str) -> str:
+    with engine.session() as session:
+        return BotRepository(session, "standard").versions(slug)[0].note
+
+
+def test_edit_saves_a_version_and_rollback_restores(engine: Engine) -> None:
+    app = create_from_template(open_bots(), "buergerservice", "Bürgerservice Test")
+    slug = "buergerservice-test"
+    greeting = [t for t in app.text_area if t.label == "Begrüßung"][0]
+    greeting.set_value("Moin! Fragen Sie mich zu Ämtern und Gebühren.")
+    [b for b in app.button if b.label == "Als neue Version speichern"][0].click().run()
+    assert not app.exception, app.exception
+    with engine.session() as session:
+        config, version = BotRepository(session, "standard").get(slug)
+    assert version == 2 and config.greeting.startswith("Moin!")
+
+    versions_diff = " ".join(m.value for m in app.markdown)
+    assert "Begrüßung" in versions_diff
+    app.button(key="rollback").click().run()
+    assert not app.exception, app.exception
+    with engine.session() as session:
+        repo = BotRepository(session, "standard")
+        config, version = repo.get(slug)
+        first, _ = repo.get(slug, 1)
+    assert version == 3 and config == first
+
+
+def test_invalid_settings_are_explained_in_german(engine: Engine) -> None:
+    app = create_from_template(open_bots(), "wissensmanagement", "Wissen")
+    name = [t for t in app.text_input if t.label == "Name"][0]
+    name.set_value("")
+    [b for b in app.button if b.label == "Als neue Version speichern"][0].click().run()
+    errors = " ".join(e.value for e in app.error)
+    assert "Feld „name“" in errors
+    with engine.session() as session:
+        assert BotRepository(session, "standard").get("wissen")[1] == 1
+
+
+def test_publish_and_unpublish(engine: Engine) -> None:
+    app = create_from_template(open_bots(), "onboarding", "Onboarding")
+    app.button(key="publish").click().run()
+    with engine.session() as session:
+        assert BotRepository(session, "standard").published("onboarding") is not None
+    app.button(key="unpublish").click().run()
+    with engine.session() as session:
+        assert BotRepository(session, "standard").published("onboarding") is None

@@ -1,0 +1,99 @@
+"""Sign-in and roles through AppTest: off loopback nobody sees a page without logging in; a
+role shows only its pages; a user of workspace A never sees workspace B."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines.accounts import UserRepository
+from pipelines.assistant import ensure_bot
+from pipelines.engine import Engine
+from pipelines.settings import REPO_ROOT, get_settings
+from tests.conftest import closed_port_url
+
+APP = str(REPO_ROOT / "apps" / "workspace.py")
+PASSWORD = "sehr-geheim-123"
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           server_address: Callable[[str], None]) -> Iterator[Engine]:
+    server_address("0.0.0.0")
+    monkeypatch.setenv("CHATWERKSTATT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_HOST", closed_port_url())
+    get_settings.cache_clear()
+    engine = Engine(get_settings())
+    ensure_bot(engine, "jena-bot", workspace="jena")
+    ensure_bot(engine, "sued-bot", workspace="suederbrarup")
+    with engine.session() as session:
+        users = UserRepository(session)
+        users.create_user("anna", PASSWORD, display_name="Anna Analyse")
+        users.grant("anna", "jena", "analyst")
+        users.create_user("erik", PASSWORD, display_name="Erik Redaktion")
+        users.grant("erik", "jena", "editor")
+        users.create_user("olga", PASSWORD)
+    yield engine
+    get_settings.cache_clear()
+
+
+def sign_in(username: str, password: str = PASSWORD) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Anmelden"
+    [t for t in app.text_input if t.label == "Benutzername"][0].set_value(username)
+    [t for t in app.text_input if t.label == "Passwort"][0].set_value(password)
+    [b for b in app.button if b.label == "Anmelden"][0].click()
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_nothing_but_the_login_without_signing_in(engine: Engine) -> None:
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    assert [t.value for t in app.title] == ["Anmelden"]
+    assert not app.dataframe  # no bot, no document visible
+
+
+def test_wrong_password_is_refused(engine: Engine) -> None:
+    app = sign_in("anna", "falsch-falsch")
+    assert "stimmen nicht" in app.error[0].value
+    assert app.title[0].value == "Anmelden"
+
+
+def test_analyst_sees_only_her_workspace_and_cannot_edit_bots(engine: Engine) -> None:
+    app = sign_in("anna")
+    assert app.title[0].value == "Start"
+    assert list(app.dataframe[0].value["Kurzname"]) == ["jena-bot"]
+    workspaces = [s for s in app.sidebar.selectbox if s.label == "Arbeitsbereich"][0]
+    assert list(workspaces.options) == ["Jena"]
+    assert any("Analyse" in c.value or "analyst" in c.value.lower() for c in app.sidebar.caption)
+    app.switch_page(str(REPO_ROOT / "pages" / "bots.py")).run()
+    assert any("nicht ändern" in i.value for i in app.info)
+    assert [b for b in app.button if b.label == "Als neue Version speichern"][0].disabled
+    assert app.button(key="publish").disabled
+    assert not [e for e in app.expander if "Vorlage" in e.label]
+
+
+def test_editor_may_edit_bots(engine: Engine) -> None:
+    app = sign_in("erik")
+    app.switch_page(str(REPO_ROOT / "pages" / "bots.py")).run()
+    assert not any("nicht ändern" in i.value for i in app.info)
+    assert not [b for b in app.button if b.label == "Als neue Version speichern"][0].disabled
+
+
+def test_user_without_a_role_is_told_whom_to_ask(engine: Engine) -> None:
+    app = sign_in("olga")
+    assert "keine Rolle" in app.warning[0].value
+    assert not app.dataframe
+
+
+def test_single_user_mode_on_loopback_says_so(engine: Engine,
+                                              server_address: Callable[[str], None]) -> None:
+    server_address("127.0.0.1")
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    assert app.title[0].value == "Start"
+    assert "Einzelplatzmodus" in app.sidebar.info[0].value
