@@ -16,13 +16,17 @@ from pipelines.workspace import create_knowledge_base, knowledge_bases, store_up
 engine = ui.engine()
 workspace = ui.workspace()
 settings = engine.settings
+can_edit = ui.allowed("documents.edit")
 st.title(ui.t("docs.title"))
+if not can_edit:
+    st.info(ui.t("docs.read_only"))
 
 bases = {kb.slug: kb for kb in knowledge_bases(engine, workspace)}
-with st.expander(ui.t("docs.new_kb"), icon=":material/create_new_folder:", expanded=not bases):
+with st.expander(ui.t("docs.new_kb"), icon=":material/create_new_folder:",
+                 expanded=not bases and can_edit):
     with st.form("new-kb", clear_on_submit=True):
         name = st.text_input(ui.t("docs.kb_name"), help=ui.t("docs.kb_name_help"))
-        if st.form_submit_button(ui.t("docs.create")):
+        if st.form_submit_button(ui.t("docs.create"), disabled=not can_edit):
             try:
                 created = create_knowledge_base(engine, workspace, name)
             except ValueError as exc:
@@ -80,8 +84,9 @@ uploads = st.file_uploader(
     ui.t("docs.upload_label"), accept_multiple_files=True,
     type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
     help=ui.t("docs.upload_help", limit=settings.max_file_mb), key=f"upload-{kb}",
+    disabled=not can_edit,
 )
-if st.button(ui.t("docs.ingest"), type="primary", disabled=not uploads,
+if st.button(ui.t("docs.ingest"), type="primary", disabled=not uploads or not can_edit,
              icon=":material/upload_file:", key="ingest"):
     paths = [store_upload(engine, workspace, kb, f.name, f.getvalue()) for f in uploads or []]
     run_ingest(paths)
@@ -117,14 +122,15 @@ with st.expander(ui.t("docs.chunks", count=document.chunks), icon=":material/seg
         st.markdown(f"**{where or ui.t('docs.no_section')}**")
         st.text(chunk["text"])
 actions = st.columns(2)
-confirm = actions[0].checkbox(ui.t("docs.confirm_delete", name=document.name))
+confirm = actions[0].checkbox(ui.t("docs.confirm_delete", name=document.name),
+                              disabled=not can_edit)
 if actions[0].button(ui.t("docs.delete"), disabled=not confirm, icon=":material/delete:",
                      key="delete-document"):
     ingestor.delete(document.source_path)
     st.toast(ui.t("docs.deleted", name=document.name))
     st.rerun()
 if actions[1].button(ui.t("docs.reindex"), help=ui.t("docs.reindex_help"),
-                     icon=":material/refresh:", key="reindex"):
+                     icon=":material/refresh:", key="reindex", disabled=not can_edit):
     existing = [Path(d.source_path) for d in documents if Path(d.source_path).exists()]
     run_ingest(existing, force=True)
     st.rerun()

@@ -186,6 +186,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "login.signed_in": "Angemeldet: {name} · Rolle: {role}",
         "login.sign_out": "Abmelden",
         "login.no_workspace": "Ihrem Konto ist in diesem Arbeitsbereich noch keine Rolle zugewiesen. Bitte wenden Sie sich an die Administration; sie vergibt Rollen mit `python -m pipelines users set-role`.",
+        "docs.read_only": "Sie können die Dokumente ansehen, aber nichts hochladen oder löschen (Ihre Rolle erlaubt das nicht).",
     },
     "en": {
         "nav.start": "Start",
@@ -364,5 +365,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "login.signed_in": "Signed in: {name} · role: {role}",
         "login.sign_out": "Sign out",
         "login.no_workspace": "Your account has no role in this workspace yet. Please ask the administrators; they grant roles with `python -m pipelines users set-role`.",
+        "docs.read_only": "You can view the documents but not upload or delete any (your role does not allow it).",
     },
 }

@@ -78,6 +78,18 @@ def test_analyst_sees_only_her_workspace_and_cannot_edit_bots(engine: Engine) ->
     assert not [e for e in app.expander if "Vorlage" in e.label]
 
 
+def test_analyst_cannot_upload_or_delete_documents(engine: Engine) -> None:
+    from pipelines.workspace import create_knowledge_base
+
+    create_knowledge_base(engine, "jena", "Unterlagen Jena")
+    app = sign_in("anna")
+    app.switch_page(str(REPO_ROOT / "pages" / "dokumente.py")).run()
+    assert not app.exception, app.exception
+    assert any("nichts hochladen" in i.value for i in app.info)
+    assert app.file_uploader[0].proto.disabled
+    assert app.button(key="ingest").disabled
+
+
 def test_editor_may_edit_bots(engine: Engine) -> None:
     app = sign_in("erik")
     app.switch_page(str(REPO_ROOT / "pages" / "bots.py")).run()
