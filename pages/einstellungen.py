@@ -22,24 +22,24 @@ def masked(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:•••@", url)
 
 
+def settings_table(rows: list[tuple[str, str, str]]) -> None:
+    """(text key of the setting, value, environment variable) as one table."""
+    st.dataframe(pd.DataFrame([
+        {ui.t("col.setting"): ui.t(key), ui.t("col.value"): value, ui.t("col.variable"): var}
+        for key, value, var in rows
+    ]), hide_index=True, width="stretch")
+
+
 st.subheader(ui.t("settings.llm"))
-st.dataframe(pd.DataFrame([
-    {ui.t("col.setting"): ui.t("settings.provider"), ui.t("col.value"): settings.llm_provider,
-     ui.t("col.variable"): "CHATWERKSTATT_LLM_PROVIDER"},
-    {ui.t("col.setting"): ui.t("settings.ollama_host"), ui.t("col.value"): settings.ollama_host,
-     ui.t("col.variable"): "CHATWERKSTATT_OLLAMA_HOST"},
-    {ui.t("col.setting"): ui.t("settings.ollama_model"), ui.t("col.value"): settings.ollama_model,
-     ui.t("col.variable"): "CHATWERKSTATT_OLLAMA_MODEL"},
-    {ui.t("col.setting"): ui.t("settings.openai"),
-     ui.t("col.value"): settings.openai_base_url or "–",
-     ui.t("col.variable"): "CHATWERKSTATT_OPENAI_BASE_URL"},
-    {ui.t("col.setting"): ui.t("settings.timeout"),
-     ui.t("col.value"): f"{settings.llm_request_timeout:g} s",
-     ui.t("col.variable"): "CHATWERKSTATT_LLM_REQUEST_TIMEOUT"},
-    {ui.t("col.setting"): ui.t("settings.context"),
-     ui.t("col.value"): str(settings.llm_context_window),
-     ui.t("col.variable"): "CHATWERKSTATT_LLM_CONTEXT_WINDOW"},
-]), hide_index=True, width="stretch")
+settings_table([
+    ("settings.provider", settings.llm_provider, "CHATWERKSTATT_LLM_PROVIDER"),
+    ("settings.ollama_host", settings.ollama_host, "CHATWERKSTATT_OLLAMA_HOST"),
+    ("settings.ollama_model", settings.ollama_model, "CHATWERKSTATT_OLLAMA_MODEL"),
+    ("settings.openai", settings.openai_base_url or "–", "CHATWERKSTATT_OPENAI_BASE_URL"),
+    ("settings.timeout", f"{settings.llm_request_timeout:g} s",
+     "CHATWERKSTATT_LLM_REQUEST_TIMEOUT"),
+    ("settings.context", str(settings.llm_context_window), "CHATWERKSTATT_LLM_CONTEXT_WINDOW"),
+])
 if st.button(ui.t("settings.test"), icon=":material/network_check:", key="llm-test"):
     with st.spinner(ui.t("settings.testing")):
         status = llm_status(settings)
@@ -55,33 +55,21 @@ if st.button(ui.t("settings.test"), icon=":material/network_check:", key="llm-te
                      key="llm-models")
 
 st.subheader(ui.t("settings.search"))
-st.dataframe(pd.DataFrame([
-    {ui.t("col.setting"): ui.t("settings.embedding"), ui.t("col.value"):
-        f"{settings.embedding_model} ({engine.embedder.name}, {engine.embedder.dimension} "
-        f"{ui.t('settings.dimensions')})",
-     ui.t("col.variable"): "CHATWERKSTATT_EMBEDDING_MODEL"},
-    {ui.t("col.setting"): ui.t("settings.weight"),
-     ui.t("col.value"): f"{settings.fusion_text_weight:g}",
-     ui.t("col.variable"): "CHATWERKSTATT_FUSION_TEXT_WEIGHT"},
-    {ui.t("col.setting"): ui.t("settings.threshold"),
-     ui.t("col.value"): f"{settings.confidence_threshold:g}",
-     ui.t("col.variable"): "CHATWERKSTATT_CONFIDENCE_THRESHOLD"},
-]), hide_index=True, width="stretch")
+settings_table([
+    ("settings.embedding", f"{settings.embedding_model} ({engine.embedder.name}, "
+     f"{engine.embedder.dimension} {ui.t('settings.dimensions')})",
+     "CHATWERKSTATT_EMBEDDING_MODEL"),
+    ("settings.weight", f"{settings.fusion_text_weight:g}", "CHATWERKSTATT_FUSION_TEXT_WEIGHT"),
+    ("settings.threshold", f"{settings.confidence_threshold:g}",
+     "CHATWERKSTATT_CONFIDENCE_THRESHOLD"),
+])
 
 st.subheader(ui.t("settings.limits"))
-st.dataframe(pd.DataFrame([
-    {ui.t("col.setting"): ui.t("settings.max_file"),
-     ui.t("col.value"): f"{settings.max_file_mb:g} MB",
-     ui.t("col.variable"): "CHATWERKSTATT_MAX_FILE_MB"},
-    {ui.t("col.setting"): ui.t("settings.max_unpacked"),
-     ui.t("col.value"): f"{settings.max_unpacked_mb:g} MB",
-     ui.t("col.variable"): "CHATWERKSTATT_MAX_UNPACKED_MB"},
-    {ui.t("col.setting"): ui.t("settings.data_dir"), ui.t("col.value"): str(settings.data_dir),
-     ui.t("col.variable"): "CHATWERKSTATT_DATA_DIR"},
-    {ui.t("col.setting"): ui.t("settings.database"),
-     ui.t("col.value"): masked(settings.resolved_database_url),
-     ui.t("col.variable"): "CHATWERKSTATT_DATABASE_URL"},
-    {ui.t("col.setting"): ui.t("settings.lancedb"),
-     ui.t("col.value"): settings.resolved_lancedb_uri,
-     ui.t("col.variable"): "CHATWERKSTATT_LANCEDB_URI"},
-]), hide_index=True, width="stretch")
+settings_table([
+    ("settings.max_file", f"{settings.max_file_mb:g} MB", "CHATWERKSTATT_MAX_FILE_MB"),
+    ("settings.max_unpacked", f"{settings.max_unpacked_mb:g} MB",
+     "CHATWERKSTATT_MAX_UNPACKED_MB"),
+    ("settings.data_dir", str(settings.data_dir), "CHATWERKSTATT_DATA_DIR"),
+    ("settings.database", masked(settings.resolved_database_url), "CHATWERKSTATT_DATABASE_URL"),
+    ("settings.lancedb", settings.resolved_lancedb_uri, "CHATWERKSTATT_LANCEDB_URI"),
+])

@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.support.fixtures_llm",
     "tests.support.fixtures_bad_files",
     "tests.support.fixtures_postgres",
+    "tests.support.corpus",
 ]
 
 SAMPLE_CORPUS = REPO_ROOT / "data" / "sample" / "musterstadt"

@@ -21,7 +21,7 @@ from pipelines.german import stem
 from pipelines.retrieval import term_statistics
 from pipelines.store.models import Bot, Conversation
 from pipelines.store.models import Message as MessageRow
-from tests.support.corpus import bot_on_corpus, ingest_corpus
+from tests.support.corpus import bot_on_corpus
 
 DOCS = {
     "hundesteuer.md": (
@@ -53,12 +53,6 @@ DOCS = {
 BOT = "auskunft-bot"
 LINE_RE = re.compile(r"^(?P<sentence>.+) \[(?P<number>\d+)\]$")
 REQUIRED_TIMINGS = {"sprache", "suche", "bewertung", "antwort", "protokoll", "gesamt"}
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """DOCS ingested once into the bot BOT; tests copy the data folder (SQLite + LanceDB)."""
-    return ingest_corpus(tmp_path_factory.mktemp("corpus"), DOCS, BOT)
 
 
 def make_bot(engine: Engine, corpus: Path, **changes: Any) -> Assistant:

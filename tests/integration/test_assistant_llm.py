@@ -18,7 +18,7 @@ from pipelines.engine import Engine
 from pipelines.llm.providers import get_provider
 from pipelines.prompts import PROMPTS_DIR
 from pipelines.settings import Settings
-from tests.support.corpus import bot_on_corpus, ingest_corpus
+from tests.support.corpus import bot_on_corpus
 from tests.support.fake_llm_server import FakeLLMServer, message_text, rag_echo_responder
 
 DOCS = {
@@ -45,12 +45,6 @@ BOT = "llm-bot"
 QUESTION = "Was kostet ein Reisepass?"
 CONDENSE_MARKER = "Eigenständige Frage:"  # last line of prompts/de/condense_question.md
 Responder = Callable[[list[dict[str, Any]], str], str]
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """DOCS ingested once into the bot BOT; tests copy the data folder (SQLite + LanceDB)."""
-    return ingest_corpus(tmp_path_factory.mktemp("corpus"), DOCS, BOT)
 
 
 def make_bot(engine: Engine, corpus: Path, **changes: Any) -> Assistant:

@@ -6,19 +6,18 @@ last three side by side) and the tests look at their results.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pipelines.settings import REPO_ROOT
 from tests.conftest import closed_port_url
 from tests.support import bad_files as bf
+from tests.support.cli import Run
 
 pytestmark = pytest.mark.slow
 
@@ -34,20 +33,6 @@ SPERRMUELL = (
     "Sperrmüll holt der Entsorgungsbetrieb zweimal im Jahr kostenlos ab.\n"
 )
 QUESTION = "Was kostet ein Reisepass?"
-
-
-@dataclass
-class Run:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.stdout)
-        except json.JSONDecodeError as exc:  # pragma: no cover - shown when a test fails
-            raise AssertionError(f"stdout is not JSON: {self.stdout!r}\n{self.stderr}") from exc
 
 
 @dataclass

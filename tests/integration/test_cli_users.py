@@ -7,7 +7,6 @@ look at the results.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from argon2 import PasswordHasher
 from pipelines.accounts import UserRepository
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT, Settings
+from tests.support.cli import Run
 
 pytestmark = pytest.mark.slow
 
@@ -30,20 +30,6 @@ ANNA_NEW_PASSWORD = "Neues-Passwort-fuer-Anna"
 DORA_PASSWORD = "Dora-bewertet-Antworten"
 SECRETS = (ANNA_PASSWORD, ANNA_NEW_PASSWORD, DORA_PASSWORD, "zu-kurz", "Erstes-Passwort-123",
            "Zweites-Passwort-456")
-
-
-@dataclass
-class Run:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.stdout)
-        except json.JSONDecodeError as exc:  # pragma: no cover - shown when a test fails
-            raise AssertionError(f"stdout is not JSON: {self.stdout!r}\n{self.stderr}") from exc
 
 
 class Cli:

@@ -14,7 +14,7 @@ from pipelines.assistant import Assistant, TurnEvent, TurnResult
 from pipelines.engine import Engine
 from pipelines.settings import Settings
 from pipelines.store.models import Message as MessageRow
-from tests.support.corpus import bot_on_corpus, ingest_corpus
+from tests.support.corpus import bot_on_corpus
 from tests.support.fake_llm_server import FakeLLMServer, rag_echo_responder
 
 DOCS = {
@@ -36,12 +36,6 @@ BOT = "stoer-bot"
 QUESTION = "Was kostet ein Reisepass?"
 LINE_RE = re.compile(r"^(?P<sentence>.+) \[(?P<number>\d+)\]$")
 FALLBACK_NOTICE = "nicht vollständig geantwortet"
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """DOCS ingested once into the bot BOT; tests copy the data folder (SQLite + LanceDB)."""
-    return ingest_corpus(tmp_path_factory.mktemp("corpus"), DOCS, BOT)
 
 
 def make_bot(engine: Engine, corpus: Path, **changes: Any) -> Assistant:

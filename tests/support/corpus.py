@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pipelines.assistant import Assistant, ensure_bot
 from pipelines.bots import BotConfig, BotRepository
 from pipelines.documents.ingest import Ingestor
@@ -14,6 +16,13 @@ from pipelines.engine import Engine
 from pipelines.settings import Settings
 from pipelines.store.db import get_engine
 from tests.conftest import closed_port_url
+
+
+@pytest.fixture(scope="module")
+def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's DOCS ingested once into its bot BOT; tests copy the data folder."""
+    module = request.module
+    return ingest_corpus(tmp_path_factory.mktemp("corpus"), module.DOCS, module.BOT)
 
 
 def ingest_corpus(root: Path, docs: dict[str, str], bot: str) -> Path:
