@@ -146,7 +146,8 @@ def llm_status(settings: Settings) -> LLMStatus:
                     "Einstellungen (CHATWERKSTATT_OLLAMA_HOST)?",
         )
     available = provider.model in models or f"{provider.model}:latest" in models
-    message = (f"{address} erreichbar, Modell {provider.model} vorhanden." if available else
+    message = (f"{address} erreichbar, Modell {provider.model} vorhanden "
+               f"(alle Modelle: {', '.join(models)})." if available else
                f"{address} erreichbar, aber das Modell {provider.model} fehlt "
                f"(vorhanden: {', '.join(models) or 'keine'}). Bitte z. B. "
                f"`ollama pull {provider.model}` ausführen oder ein anderes Modell wählen.")
