@@ -198,3 +198,20 @@ def test_a_bot_of_another_workspace_is_not_shown(engine: Engine) -> None:
     picker = [s for s in app.sidebar.selectbox if s.label == "Arbeitsbereich"][0]
     picker.set_value("jena").run()
     assert list(app.dataframe[0].value["Kurzname"]) == ["jena-bot"]
+
+
+def test_chat_against_the_stand_in_ollama_streams_an_llm_answer(
+    engine: Engine, fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_HOST", fake_llm.url)
+    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_MODEL", fake_llm.models[0])
+    get_settings.cache_clear()
+    app = run(page("chat"))
+    app.chat_input[0].set_value("Wie hoch ist die Hundesteuer?").run()
+    assert not app.exception, app.exception
+    shown = texts(app)
+    assert "Antwort des Sprachmodells aus den Quellen" in shown
+    assert "96,00 Euro" in shown and "[1]" in shown
+    assert any(label.startswith("[1]") for label in (e.label for e in app.expander))
+    chats = fake_llm.requests_to("/api/chat")
+    assert chats and chats[-1].body["stream"] is True
