@@ -28,8 +28,12 @@ if auth.single_user_mode():
 else:
     user = auth.current_user()
     if user is None:
-        st.navigation([st.Page(auth.login_page, title=ui.t("login.title"),
-                               icon=":material/login:", url_path="anmelden")]).run()
+        # The sign-in form also answers every page's address: a bookmarked /bots is no
+        # "page not found" dialog, and as a page is known by its url_path, signing in there
+        # continues on the Bots page.
+        sign_in = [st.Page(auth.login_page, title=ui.t("login.title"), icon=":material/login:",
+                           url_path=path) for path in ("anmelden", *PAGE_FILES)]
+        st.navigation(sign_in, position="hidden").run()
         st.stop()
     ui.sidebar(user["workspaces"])
     auth.refresh_role(user)

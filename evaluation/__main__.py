@@ -1,4 +1,6 @@
-"""python -m evaluation bench retrieval|latency|ingest [--json]  (contract in ARCHITECTURE.md)."""
+"""python -m evaluation bench retrieval|latency|ingest|privacy|pages [--json]
+
+(contract in ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,29 @@ def _engine() -> Any:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     say = (lambda m: print(m, file=sys.stderr)) if not args.quiet else None
+    if args.kind == "privacy":
+        # Pure rules over a JSONL corpus: no engine, no model, no data folder.
+        from evaluation import privacy
+
+        try:
+            payload = privacy.run(Path(args.pii_corpus), say)
+        except (OSError, ValueError) as exc:
+            print(f"Korpus nicht lesbar: {exc}", file=sys.stderr)
+            return 2
+        _print(payload if args.json else privacy.summary(payload), args.json)
+        return 0
+    if args.kind == "pages":
+        # A workspace server of its own on the sample data, measured from a real browser.
+        from evaluation import bench_pages
+        from evaluation.browser import chromium_missing_reason
+
+        missing = chromium_missing_reason()
+        if missing:
+            print(f"Kein Browser für die Messung: {missing}.", file=sys.stderr)
+            return 2
+        payload = bench_pages.run(args.rounds, say)
+        _print(payload if args.json else bench_pages.summary(payload), args.json)
+        return 0
     engine = _engine()
     if args.kind == "retrieval":
         from evaluation import bench_retrieval
@@ -75,13 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation",
                                      description="Chatwerkstatt – Messungen")
     sub = parser.add_subparsers(dest="command", required=True)
-    bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest")
-    bench.add_argument("kind", choices=["retrieval", "latency", "ingest"])
+    bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest, privacy, pages")
+    bench.add_argument("kind", choices=["retrieval", "latency", "ingest", "privacy", "pages"])
     bench.add_argument("--squad", help="SQuAD-Datei (retrieval)")
     bench.add_argument("--weights", help="weitere Volltext-Gewichte zum Vergleich, z. B. 0.6,0.9")
     bench.add_argument("--sizes", default="10000,100000", help="Abschnittszahlen (latency)")
     bench.add_argument("--queries", type=int, default=200, help="Anfragen je Größe (latency)")
     bench.add_argument("--corpus", default="data/sample/musterstadt", help="Ordner (ingest)")
+    bench.add_argument("--rounds", type=int, default=10,
+                       help="warme Aufrufe je Seite und Weg (pages)")
+    bench.add_argument("--pii-corpus", default="evaluation/data/pii_de.jsonl",
+                       help="JSONL-Korpus mit markierten personenbezogenen Daten (privacy)")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     bench.set_defaults(func=cmd_bench)

@@ -2,6 +2,9 @@
 
 Steps: language -> history/condense -> retrieval -> confidence decision -> answer (LLM with
 citations, or extractive) -> log. Every step's milliseconds go into the turn's record.
+
+The log holds question, search query and answer only after `pipelines.privacy.redact`; the
+caller still gets the raw answer. Follow-ups therefore see the redacted history.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pipelines.extractive import extractive_answer
 from pipelines.index import Hit
 from pipelines.language import detect_language
 from pipelines.llm.providers import LLMError, LLMProvider, Message, get_provider
+from pipelines.privacy import redact
 from pipelines.prompts import render_prompt
 from pipelines.retrieval import confidence, retrieve, term_statistics
 from pipelines.store.models import Conversation
@@ -52,6 +56,8 @@ LANGUAGE_NAMES = {
     "hr": "Kroatisch", "vi": "Vietnamesisch",
 }
 CITATION_RE = re.compile(r"\[(\d{1,2})\]")
+# Key in a stored turn's timings: how many personal-data spans were redacted (not milliseconds).
+REDACTIONS_KEY = "schwaerzungen"
 
 
 @dataclass
@@ -298,6 +304,13 @@ class Assistant:
         ]
 
     def _log(self, question: str, result: TurnResult) -> int:
+        """Store the turn with personal data redacted (the raw text never reaches the database);
+        the number of redacted spans of question and answer goes into the stored timings as
+        "schwaerzungen", for analytics on how often citizens type personal data."""
+        stored_question = redact(question)
+        stored_answer = redact(result.answer)
+        timings = {**result.timings_ms,
+                   REDACTIONS_KEY: len(stored_question.spans) + len(stored_answer.spans)}
         with self.engine.session() as session:
             conversation = session.get(Conversation, result.conversation_id)
             if conversation is None:
@@ -311,15 +324,15 @@ class Assistant:
                 session.add(conversation)
             row = MessageRow(
                 conversation_id=result.conversation_id,
-                question=question,
-                search_query=result.search_query,
-                answer=result.answer,
+                question=stored_question.text,
+                search_query=redact(result.search_query).text,
+                answer=stored_answer.text,
                 language=result.language,
                 mode=result.mode,
                 confidence=result.confidence,
                 no_answer=result.no_answer,
                 citations=[asdict(c) for c in result.citations],
-                timings_ms=dict(result.timings_ms),
+                timings_ms=timings,
                 error=result.notice or None,
             )
             session.add(row)

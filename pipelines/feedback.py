@@ -3,7 +3,8 @@
 Feedback refers to a logged turn (`messages` row) and is only accepted inside the workspace the
 conversation belongs to. Without a user id the rating counts as the anonymous asker's: a
 public-chat answer belongs to one conversation, so a second click is the same person changing
-their mind and updates the first.
+their mind and updates the first. Comments are stored with personal data redacted
+(`pipelines.privacy`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, select
 
 from pipelines.engine import Engine
+from pipelines.privacy import redact_text
 from pipelines.store.models import Conversation, Feedback, Message, User, Workspace
 
 HELPFUL = 1
@@ -76,7 +78,8 @@ def record_feedback(engine: Engine, workspace: str, message_id: int, rating: int
             row = Feedback(message_id=message_id, user_id=user_id)
             session.add(row)
         row.rating = rating
-        row.comment = text
+        # The limit above counts what the person typed; placeholders may change the length.
+        row.comment = redact_text(text)
         # No separate column for changes: the time is when the current rating was given.
         row.created_at = datetime.now(UTC)
         session.flush()

@@ -36,13 +36,19 @@ def current_user() -> dict[str, Any] | None:
 
 
 def _remember_oidc_user() -> dict[str, Any] | None:
-    info = st.user
     with ui.engine().session() as session:
         repo = UserRepository(session)
-        user = repo.oidc_user(str(info.get("sub", "")), info.get("email"), info.get("name"))
+        user = repo.oidc_user(_claim("sub") or "", _claim("email"), _claim("name"))
         if not user.is_active:
             return None
         return _remember(repo, user)
+
+
+def _claim(name: str) -> str | None:
+    """A text claim of the ID token; st.user holds all of them (plus Streamlit's own keys), and
+    a provider may send other JSON types or leave a claim out."""
+    value = st.user.get(name)
+    return value if isinstance(value, str) else None
 
 
 def _remember(repo: UserRepository, user: Any) -> dict[str, Any]:
@@ -64,10 +70,18 @@ def sign_in(username: str, password: str) -> bool:
 
 
 def sign_out() -> None:
+    """Forget the user in this session; after single sign-on also end Streamlit's identity
+    cookie (and the provider's session) and stop here.
+
+    st.logout() only queues a redirect to /auth/logout, which deletes the cookie. A st.rerun()
+    after it empties the outgoing queue and, depending on timing, drops that redirect: the
+    login page would show while the cookie signs the user in again on the next visit.
+    """
     for key in ("user", "role", "workspace"):
         st.session_state.pop(key, None)
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
+        st.stop()
 
 
 def refresh_role(user: dict[str, Any]) -> None:
@@ -82,6 +96,11 @@ def refresh_role(user: dict[str, Any]) -> None:
 
 def login_page() -> None:
     st.title(ui.t("login.title"))
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        # The provider vouched for this person (Streamlit's identity cookie lasts 30 days), but
+        # current_user() refused the local account: it is deactivated. Without saying so, the
+        # sign-on button below would only bring them back to this page.
+        st.error(ui.t("login.oidc_refused"), icon=":material/block:")
     st.write(ui.t("login.intro"))
     with st.form("login"):
         username = st.text_input(ui.t("login.username"), autocomplete="username")

@@ -43,8 +43,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "start.llm_ok": "Sprachmodell bereit: {message}",
         "start.llm_missing": "{message}",
         "start.bots": "Bots in diesem Arbeitsbereich",
-        "start.no_bots": "Noch kein Bot vorhanden. Legen Sie eine Wissensbasis unter "
-        "„Dokumente“ an oder starten Sie mit `make run`, das den Beispiel-Bot Musterstadt "
+        "start.no_bots": "Noch kein Bot vorhanden. Legen Sie unter „Bots“ einen aus einer "
+        "Vorlage an oder starten Sie mit `make run`, das den Beispiel-Bot Musterstadt "
         "einrichtet.",
         "start.published_version": "ja, Version {version}",
         "start.not_published": "nein",
@@ -182,6 +182,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "login.submit": "Anmelden",
         "login.failed": "Benutzername oder Passwort stimmen nicht, oder das Konto ist gesperrt. Bei Problemen hilft die Administration Ihres Arbeitsbereichs.",
         "login.oidc": "Mit dem Verwaltungskonto anmelden (Single Sign-on)",
+        "login.oidc_refused": "Die Anmeldestelle hat Sie bestätigt, aber Ihr Konto ist in der Chatwerkstatt gesperrt. Bitte wenden Sie sich an die Administration Ihres Arbeitsbereichs.",
         "login.single_user": "Einzelplatzmodus ohne Anmeldung: der Arbeitsbereich ist nur auf diesem Rechner erreichbar ({address}). Im Netz startet er mit Anmeldung.",
         "login.signed_in": "Angemeldet: {name} · Rolle: {role}",
         "login.sign_out": "Abmelden",
@@ -228,7 +229,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "start.llm_ok": "Language model ready: {message}",
         "start.llm_missing": "{message}",
         "start.bots": "Bots in this workspace",
-        "start.no_bots": "No bot yet. Create a knowledge base under “Documents” or start "
+        "start.no_bots": "No bot yet. Create one from a template under “Bots” or start "
         "with `make run`, which sets up the Musterstadt sample bot.",
         "start.published_version": "yes, version {version}",
         "start.not_published": "no",
@@ -361,6 +362,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "login.submit": "Sign in",
         "login.failed": "User name or password is wrong, or the account is locked. Your workspace's administrators can help.",
         "login.oidc": "Sign in with the administration account (single sign-on)",
+        "login.oidc_refused": "The sign-on service confirmed who you are, but your account is locked in Chatwerkstatt. Please ask your workspace's administrators.",
         "login.single_user": "Single-user mode without sign-in: the workspace is reachable only on this computer ({address}). On a network it starts with sign-in.",
         "login.signed_in": "Signed in: {name} · role: {role}",
         "login.sign_out": "Sign out",

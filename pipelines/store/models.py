@@ -131,6 +131,8 @@ class Message(Base):
     confidence: Mapped[float] = mapped_column(Float)
     no_answer: Mapped[bool] = mapped_column(default=False)
     citations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Milliseconds per step; also "schwaerzungen": how many personal-data spans were redacted
+    # from question and answer (question, search_query and answer are stored redacted).
     timings_ms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
