@@ -57,7 +57,7 @@ def results_table(results: list[FileResult]) -> None:
             ui.t("col.file"): r.name,
             ui.t("col.result"): ui.t(STATUS_LABELS[r.status]),
             ui.t("col.chunks"): r.chunks,
-            ui.t("col.pages"): r.pages or "",
+            ui.t("col.pages"): r.pages,
             ui.t("col.reason"): r.reason if ui.language() == "de" else (r.reason_en or r.reason),
         }
         for r in results
@@ -104,7 +104,7 @@ st.dataframe(pd.DataFrame([
     {
         ui.t("col.document"): d.name,
         ui.t("col.type"): d.file_type.upper(),
-        ui.t("col.pages"): d.pages or "",
+        ui.t("col.pages"): d.pages,
         ui.t("col.chunks"): d.chunks,
         ui.t("col.language"): d.language or "",
         ui.t("col.ingested"): ui.german_datetime(d.ingested_at),
