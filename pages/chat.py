@@ -132,11 +132,11 @@ with st.chat_message("assistant"):
 for index, turn in enumerate(state["turns"]):
     with st.chat_message("user"):
         st.write(turn["question"])
-    answers = turn["answers"]
-    columns = st.columns(len(answers)) if len(answers) > 1 else [st.container()]
-    for column, (number, answer) in zip(columns, answers.items(), strict=True):
+    shown = turn["answers"]
+    columns = st.columns(len(shown)) if len(shown) > 1 else [st.container()]
+    for column, (number, answer) in zip(columns, shown.items(), strict=True):
         with column, st.chat_message("assistant"):
-            if len(answers) > 1:
+            if len(shown) > 1:
                 st.markdown(f"**{ui.t('chat.version_label', version=number)}**")
             st.markdown(answer["answer"])
             show_details(answer, f"{key}-{index}-{number}")

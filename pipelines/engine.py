@@ -20,6 +20,10 @@ from pipelines.settings import Settings, get_settings
 from pipelines.store.db import session_scope
 from pipelines.store.models import KnowledgeBase
 
+# One lock for all engines: load_embedder is cached per process, and two engines (tests, the
+# warm-up thread and a page) must not load the same model twice at the same time.
+_EMBEDDER_LOCK = threading.Lock()
+
 
 def table_name_for(workspace: str, kb_slug: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", f"kb__{workspace}__{kb_slug}".lower())
@@ -32,6 +36,7 @@ class Engine:
         self.settings = settings or get_settings()
         self._indexes: dict[str, KnowledgeBaseIndex] = {}
         self._lock = threading.Lock()
+        self._embedder: Embedder | None = None
 
     @property
     def database_url(self) -> str:
@@ -52,12 +57,26 @@ class Engine:
         refresh = timedelta(seconds=self.settings.lancedb_refresh_seconds)
         return lancedb.connect(uri, read_consistency_interval=refresh)
 
-    @cached_property
+    @property
     def embedder(self) -> Embedder:
-        s = self.settings
-        return load_embedder(
-            s.embedding_model, s.ollama_host, s.llm_request_timeout, s.embedding_batch_size
-        )
+        """The embedding model, loaded on first use (once, also under concurrent first use)."""
+        with _EMBEDDER_LOCK:
+            if self._embedder is None:
+                s = self.settings
+                self._embedder = load_embedder(
+                    s.embedding_model, s.ollama_host, s.llm_request_timeout, s.embedding_batch_size
+                )
+            return self._embedder
+
+    def warm_up(self) -> None:
+        """Load the embedding model and move everything loaded so far out of the garbage
+        collector's way: Streamlit collects after every script run, and the ~600 000 objects
+        of torch and transformers made each collection cost about 0.4 s."""
+        import gc
+
+        self.embedder.embed(["Aufwärmen"])
+        gc.collect()
+        gc.freeze()
 
     def knowledge_base(self, session: Session, workspace: str, slug: str) -> KnowledgeBase:
         """The knowledge base `slug` of `workspace`, created on first use."""
@@ -83,6 +102,6 @@ class Engine:
         with self._lock:
             if table_name not in self._indexes:
                 self._indexes[table_name] = KnowledgeBaseIndex(
-                    self.lancedb, table_name, self.embedder
+                    self.lancedb, table_name, lambda: self.embedder
                 )
             return self._indexes[table_name]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -128,15 +128,24 @@ def build_filter(filters: dict[str, str | Sequence[str]] | None) -> str | None:
 class KnowledgeBaseIndex:
     """Chunks of one knowledge base in one LanceDB table."""
 
-    def __init__(self, db: lancedb.DBConnection, table_name: str, embedder: Embedder,
+    def __init__(self, db: lancedb.DBConnection, table_name: str,
+                 embedder: Embedder | Callable[[], Embedder],
                  split_compounds: bool = True) -> None:
+        """`embedder` may be a function that loads it: listing, counting and deleting chunks
+        then never wait for the embedding model, only searching and adding do."""
         self.db = db
         self.table_name = table_name
-        self.embedder = embedder
+        self._embedder = embedder
         # False only to measure what compound splitting brings (evaluation bench retrieval).
         self.split_compounds = split_compounds
         self._lock = threading.Lock()
         self._table: Any | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if callable(self._embedder):
+            self._embedder = self._embedder()
+        return self._embedder
 
     # -- table lifecycle -------------------------------------------------------------
     def _open(self, create: bool = False) -> Any | None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 import streamlit as st
 
 from apps.ui.texts import TEXTS
+from pipelines.accounts import Action
+from pipelines.accounts import allowed as role_allows
 from pipelines.engine import Engine
 from pipelines.settings import get_settings
 from pipelines.workspace import list_workspaces
@@ -16,10 +20,29 @@ LANGUAGES = {"de": "Deutsch", "en": "English"}
 PAGES: dict[str, Any] = {}
 
 
+log = logging.getLogger(__name__)
+
+
+def _warm_up(engine: Engine) -> None:
+    """Import what the pages need and load the embedding model in the background, so the
+    first page opens without waiting for the model and the first question finds it loaded."""
+    try:
+        import plotly.express  # noqa: F401
+
+        import pipelines.assistant  # noqa: F401
+        import pipelines.documents.ingest  # noqa: F401
+
+        engine.warm_up()
+    except Exception:  # the pages show the reason when they need the model
+        log.exception("Aufwärmen fehlgeschlagen")
+
+
 @st.cache_resource(show_spinner=False)
 def _engine(data_dir: str, database_url: str) -> Engine:
     """One engine (embedding model, LanceDB, database) per data folder and process."""
-    return Engine(get_settings())
+    engine = Engine(get_settings())
+    threading.Thread(target=_warm_up, args=(engine,), name="warm-up", daemon=True).start()
+    return engine
 
 
 def engine() -> Engine:
@@ -42,9 +65,7 @@ def role() -> str:
     return str(st.session_state.get("role") or "admin")
 
 
-def allowed(action: str) -> bool:
-    from pipelines.accounts import allowed as role_allows
-
+def allowed(action: Action) -> bool:
     return role_allows(role(), action)
 
 
