@@ -53,4 +53,6 @@ for key in visible_pages(st.session_state.get("role")):
         filename, title, icon = PAGE_FILES[key]
         ui.PAGES[key] = st.Page(REPO_ROOT / "pages" / filename, title=ui.t(title), icon=icon,
                                 url_path=key, default=key == "start")
-st.navigation(list(ui.PAGES.values())).run()
+page = st.navigation(list(ui.PAGES.values()))
+ui.show_flash()
+page.run()

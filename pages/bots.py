@@ -14,7 +14,7 @@ from pipelines.bot_fields import describe_fields, diff_configs, field_choices
 from pipelines.bot_templates import bot_from_template, list_templates
 from pipelines.bots import BotConfig, BotConfigError, BotRepository
 from pipelines.validation import german_error_lines
-from pipelines.workspace import kb_slug_from_name, knowledge_bases
+from pipelines.workspace import BotExistsError, create_bot, kb_slug_from_name, knowledge_bases
 
 engine = ui.engine()
 workspace = ui.workspace()
@@ -42,24 +42,23 @@ if can_edit:
         with st.form("new-bot"):
             name = st.text_input(ui.t("bots.name"), value=templates[key].config.name)
             slug = st.text_input(ui.t("bots.slug"), help=ui.t("bots.slug_help"))
-            chosen = st.multiselect(ui.t("bots.kbs"), kb_slugs, help=ui.t("bots.kbs_help"))
+            chosen = st.multiselect(ui.t("bots.kbs"), kb_slugs, help=ui.t("bots.kbs_help"),
+                                    placeholder=ui.t("bots.kbs_own"))
             if st.form_submit_button(ui.t("bots.create"), type="primary"):
                 try:
                     new_slug = slug.strip() or kb_slug_from_name(name)
                     config = bot_from_template(key, new_slug, name, chosen or None)
-                    with engine.session() as session:
-                        repo = BotRepository(session, workspace)
-                        if repo.exists(new_slug):
-                            raise ValueError(ui.t("bots.exists", slug=new_slug))
-                        repo.save(config, note=ui.t("bots.from_template",
-                                                    template=templates[key].title))
+                    create_bot(engine, workspace, config,
+                               note=ui.t("bots.from_template", template=templates[key].title))
                 except BotConfigError as exc:
                     st.error("\n".join(exc.problems))
+                except BotExistsError as exc:
+                    st.error(ui.t("bots.exists", slug=exc.slug))
                 except ValueError as exc:
                     st.error(str(exc))
                 else:
                     st.session_state["bot"] = new_slug
-                    st.success(ui.t("bots.created", name=config.name))
+                    ui.flash(ui.t("bots.created", name=config.name))
                     st.rerun()
 
 if not summaries:
@@ -77,8 +76,11 @@ with engine.session() as session:
     versions = repo.versions(slug)
     published = repo.published(slug)
 
-edit_tab, versions_tab, yaml_tab = st.tabs([ui.t("bots.tab_edit"), ui.t("bots.tab_versions"),
-                                            ui.t("bots.tab_yaml")])
+# One part of the page at a time (not st.tabs, which builds all three on every run): the
+# versions table and the YAML view cost the browser most of the page's build time.
+SECTIONS = {"edit": "bots.tab_edit", "versions": "bots.tab_versions", "yaml": "bots.tab_yaml"}
+section = st.radio(ui.t("bots.section"), list(SECTIONS), horizontal=True, key="bots-section",
+                   format_func=lambda k: ui.t(SECTIONS[k]), label_visibility="collapsed")
 
 
 def field_widget(path: str, title: str, help_text: str, value: Any) -> Any:
@@ -94,12 +96,12 @@ def field_widget(path: str, title: str, help_text: str, value: Any) -> Any:
     if path == "knowledge_bases":
         options = sorted(set(kb_slugs) | set(value))
         return st.multiselect(title, options, default=value, help=help_text, key=key,
-                              disabled=not can_edit)
+                              disabled=not can_edit, placeholder=ui.t("common.choose"))
     if path == "languages":
         options = sorted(set(LANGUAGE_CHOICES) | set(value), key=LANGUAGE_CHOICES.index
                          if set(value) <= set(LANGUAGE_CHOICES) else None)
         return st.multiselect(title, options, default=value, help=help_text, key=key,
-                              disabled=not can_edit)
+                              disabled=not can_edit, placeholder=ui.t("common.choose"))
     if path == "retrieval.top_k":
         return st.slider(title, 1, 20, int(value), help=help_text, key=key, disabled=not can_edit)
     if path in ("retrieval.confidence_threshold", "retrieval.text_weight"):
@@ -137,7 +139,7 @@ def nested_get(data: dict[str, Any], path: str) -> Any:
     return data
 
 
-with edit_tab:
+if section == "edit":
     st.caption(ui.t("bots.editing", version=version))
     with st.form(f"edit-{slug}-{version}"):
         data = config.model_dump()
@@ -165,10 +167,10 @@ with edit_tab:
             else:
                 with engine.session() as session:
                     number = BotRepository(session, workspace).save(new_config, note=note)
-                st.success(ui.t("bots.saved", version=number, count=len(changes)))
+                ui.flash(ui.t("bots.saved", version=number, count=len(changes)))
                 st.rerun()
 
-with versions_tab:
+if section == "versions":
     table = pd.DataFrame([
         {
             ui.t("col.version"): v.version,
@@ -202,24 +204,24 @@ with versions_tab:
                          disabled=not can_edit or old_number == version):
         with engine.session() as session:
             number = BotRepository(session, workspace).rollback(slug, old_number)
-        st.toast(ui.t("bots.rolled_back", version=old_number, new=number))
+        ui.flash(ui.t("bots.rolled_back", version=old_number, new=number))
         st.rerun()
     if actions[1].button(ui.t("bots.publish", version=new_number), key="publish",
                          disabled=not can_publish):
         with engine.session() as session:
             BotRepository(session, workspace).publish(slug, new_number)
-        st.toast(ui.t("bots.published", version=new_number))
+        ui.flash(ui.t("bots.published", version=new_number))
         st.rerun()
     if actions[2].button(ui.t("bots.unpublish"), key="unpublish",
                          disabled=not can_publish or published is None):
         with engine.session() as session:
             BotRepository(session, workspace).unpublish(slug)
-        st.toast(ui.t("bots.unpublished"))
+        ui.flash(ui.t("bots.unpublished"))
         st.rerun()
     if published:
         st.caption(ui.t("bots.published_now", version=published[1]))
 
-with yaml_tab:
+if section == "yaml":
     with engine.session() as session:
         text = BotRepository(session, workspace).export_yaml(slug)
     st.download_button(ui.t("bots.export"), text, file_name=f"{slug}.yaml",
@@ -239,4 +241,5 @@ with yaml_tab:
             st.error(str(exc))
         else:
             st.session_state["bot"] = imported.slug
-            st.success(ui.t("bots.imported", name=imported.name, version=number))
+            ui.flash(ui.t("bots.imported", name=imported.name, version=number))
+            st.rerun()

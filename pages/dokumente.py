@@ -83,13 +83,17 @@ st.subheader(ui.t("docs.upload"))
 uploads = st.file_uploader(
     ui.t("docs.upload_label"), accept_multiple_files=True,
     type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
-    help=ui.t("docs.upload_help", limit=settings.max_file_mb), key=f"upload-{kb}",
+    help=ui.t("docs.upload_help", limit=settings.max_file_mb),
+    key=f"upload-{kb}-{st.session_state.get('upload_round', 0)}",
     disabled=not can_edit,
 )
 if st.button(ui.t("docs.ingest"), type="primary", disabled=not uploads or not can_edit,
              icon=":material/upload_file:", key="ingest"):
     paths = [store_upload(engine, workspace, kb, f.name, f.getvalue()) for f in uploads or []]
     run_ingest(paths)
+    # A new uploader (the files are in) and fresh counts in the knowledge-base picker.
+    st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+    st.rerun()
 if st.session_state.get("last_report"):
     summary, any_failed, results = st.session_state["last_report"]
     (st.warning if any_failed else st.success)(summary)
@@ -127,7 +131,7 @@ confirm = actions[0].checkbox(ui.t("docs.confirm_delete", name=document.name),
 if actions[0].button(ui.t("docs.delete"), disabled=not confirm, icon=":material/delete:",
                      key="delete-document"):
     ingestor.delete(document.source_path)
-    st.toast(ui.t("docs.deleted", name=document.name))
+    ui.flash(ui.t("docs.deleted", name=document.name))
     st.rerun()
 if actions[1].button(ui.t("docs.reindex"), help=ui.t("docs.reindex_help"),
                      icon=":material/refresh:", key="reindex", disabled=not can_edit):

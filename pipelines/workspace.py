@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from pipelines.bots import BotRepository, get_or_create_workspace
+from pipelines.bots import BotConfig, BotRepository, get_or_create_workspace
 from pipelines.engine import Engine
 from pipelines.llm.providers import get_provider
 from pipelines.settings import Settings
@@ -96,14 +96,35 @@ def kb_slug_from_name(name: str) -> str:
     return slug
 
 
-def create_knowledge_base(engine: Engine, workspace: str, name: str) -> str:
+def create_knowledge_base(engine: Engine, workspace: str, name: str,
+                          slug: str | None = None) -> str:
     """A new (empty) knowledge base named `name`; returns its slug. Existing → unchanged."""
-    slug = kb_slug_from_name(name)
+    slug = slug or kb_slug_from_name(name)
     with engine.session() as session:
         kb = engine.knowledge_base(session, workspace, slug)
         if kb.name == kb.slug:
             kb.name = name.strip()[:200]
     return slug
+
+
+class BotExistsError(ValueError):
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"Einen Bot „{slug}“ gibt es schon. Bitte einen anderen Kurznamen wählen.")
+        self.slug = slug
+
+
+def create_bot(engine: Engine, workspace: str, config: BotConfig, note: str = "") -> int:
+    """Store the new bot `config` as version 1. A bot that names no knowledge base gets its own
+    (slug and name of the bot), created now so the Dokumente page offers it at once."""
+    with engine.session() as session:
+        repo = BotRepository(session, workspace)
+        if repo.exists(config.slug):
+            raise BotExistsError(config.slug)
+    for kb_slug in config.effective_knowledge_bases():
+        create_knowledge_base(engine, workspace,
+                              config.name if kb_slug == config.slug else kb_slug, kb_slug)
+    with engine.session() as session:
+        return BotRepository(session, workspace).save(config, note=note)
 
 
 def bot_statuses(engine: Engine, workspace: str) -> list[BotStatus]:

@@ -94,3 +94,15 @@ def sidebar(allowed_workspaces: dict[str, str] | None = None) -> None:
 
 def german_datetime(value: Any) -> str:
     return value.strftime("%d.%m.%Y %H:%M") if value else "–"
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """A message for the next run of the page: what a button did stays readable after the
+    st.rerun that shows its effect."""
+    st.session_state["flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    if entry := st.session_state.pop("flash", None):
+        kind, message = entry
+        {"success": st.success, "info": st.info, "warning": st.warning}.get(kind, st.info)(message)

@@ -114,6 +114,7 @@ def create_bot_from_template(watched: WatchedPage) -> None:
 
     expect(combobox(main_area(page), "Bot")).to_have_value(BOT_NAME, timeout=SLOW_STEP_MS)
     wait_until_idle(page)
+    expect(main_area(page).get_by_text(f"„{BOT_NAME}“ ist angelegt.")).to_be_visible()
     slug = main_area(page).get_by_role("textbox", name="Kurzname", exact=True)
     expect(slug).to_have_value(BOT_SLUG)
     watched.shot("bot-angelegt")
@@ -124,17 +125,8 @@ def upload_pdf_into_the_bots_knowledge_base(watched: WatchedPage) -> None:
     open_page(page, "Dokumente")
     main = main_area(page)
     kb_select = combobox(main, "Wissensbasis")
-    if not kb_select.count():
-        # A bot without chosen knowledge bases searches the one named like its short name;
-        # the page lists knowledge bases only once they exist.
-        new_kb = main.get_by_test_id("stExpander").filter(has_text="Neue Wissensbasis anlegen")
-        if new_kb.locator("details").get_attribute("open") is None:
-            new_kb.locator("summary").click()
-        new_kb.get_by_role("textbox", name="Name der Wissensbasis", exact=True).fill(BOT_SLUG)
-        new_kb.get_by_role("button", name="Anlegen").click()
-        expect(kb_select).to_be_visible(timeout=SLOW_STEP_MS)
-        wait_until_idle(page)
-    expect(kb_select).to_have_value(f"{BOT_SLUG} (0 Dok.)")
+    # The bot was created without choosing a knowledge base: its own one is there already.
+    expect(kb_select).to_have_value(f"{BOT_NAME} (0 Dok.)")
     watched.shot("wissensbasis")
 
     main.locator("input[type=file]").set_input_files(PDF)
@@ -151,8 +143,7 @@ def upload_pdf_into_the_bots_knowledge_base(watched: WatchedPage) -> None:
     expect(summary).to_contain_text("1 neu, 0 aktualisiert, 0 unverändert, 0 fehlgeschlagen",
                                     timeout=SLOW_STEP_MS)
     wait_until_idle(page)
-    # (the knowledge base's document count in the select box above still says 0 until the
-    # next rerun: the page reads it before ingesting)
+    expect(kb_select).to_have_value(f"{BOT_NAME} (1 Dok.)")  # the count follows at once
     results = main.get_by_test_id("stDataFrame").first
     expect(results).to_contain_text(PDF.name)
     expect(results).to_contain_text("neu eingelesen")

@@ -74,7 +74,10 @@ def test_analyst_sees_only_her_workspace_and_cannot_edit_bots(engine: Engine) ->
     app.switch_page(str(REPO_ROOT / "pages" / "bots.py")).run()
     assert any("nicht ändern" in i.value for i in app.info)
     assert [b for b in app.button if b.label == "Als neue Version speichern"][0].disabled
-    assert app.button(key="publish").disabled
+    app.radio(key="bots-section").set_value("versions").run()
+    assert app.button(key="publish").disabled and app.button(key="rollback").disabled
+    app.radio(key="bots-section").set_value("yaml").run()
+    assert app.file_uploader(key="import").disabled
     assert not [e for e in app.expander if "Vorlage" in e.label]
 
 

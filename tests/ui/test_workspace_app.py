@@ -149,6 +149,9 @@ def test_upload_batch_with_a_broken_file(engine: Engine) -> None:
     assert "leer" in results.loc["leer.txt", "Grund"]
     names = {d.name for d in Ingestor(engine, "standard", "hundebot").documents()}
     assert names == {"hundesteuer.md", "sperrmuell.md"}
+    # The picker counts the new document, and the upload field is empty for the next batch.
+    assert "hundebot (2 Dok.)" in [o for box in app.selectbox for o in box.options]
+    assert app.file_uploader[0].value in (None, [])
 
 
 def test_delete_a_document_after_confirming(engine: Engine) -> None:
@@ -159,6 +162,7 @@ def test_delete_a_document_after_confirming(engine: Engine) -> None:
     assert not app.exception
     assert Ingestor(engine, "standard", "hundebot").documents() == []
     assert any("Noch keine Dokumente" in i.value for i in app.info)
+    assert any("hundesteuer.md" in s.value for s in app.success)  # what the click did
 
 
 def test_connection_test_lists_the_models_of_the_server(
