@@ -24,7 +24,7 @@ sample: setup
 	$(PY) -m pipelines sample
 
 run: sample
-	$(PY) -m streamlit run apps/workspace.py --server.address 127.0.0.1 --server.port $(PORT) \
+	$(PY) -m apps.serve --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 browser:

@@ -17,6 +17,7 @@ PAGE_FILES = {
     "bots": ("bots.py", "nav.bots", ":material/smart_toy:"),
     "dokumente": ("dokumente.py", "nav.documents", ":material/description:"),
     "chat": ("chat.py", "nav.chat", ":material/chat:"),
+    "analyse": ("analyse.py", "nav.analytics", ":material/monitoring:"),
     "einstellungen": ("einstellungen.py", "nav.settings", ":material/settings:"),
 }
 

@@ -35,7 +35,6 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-APP = REPO_ROOT / "apps" / "workspace.py"
 
 # Streamlit marks its root element with the state of the script run and of the websocket;
 # elements of the previous run stay on screen, marked stale, until the new run replaces them.
@@ -80,7 +79,8 @@ def engine_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[s
 
 
 class WorkspaceServer:
-    """`streamlit run apps/workspace.py` on a free port until the context ends.
+    """The workspace as `make run` starts it (`python -m apps.serve`) on a free port until the
+    context ends.
 
     `address` decides the mode as in production: loopback is single-user, `0.0.0.0` needs a
     login. The server's output goes to `log_path` (shown when the start fails). `cwd` is where
@@ -90,9 +90,8 @@ class WorkspaceServer:
 
     def __init__(self, data_dir: Path, log_path: Path, address: str = "127.0.0.1",
                  env: Mapping[str, str] | None = None, cwd: Path = REPO_ROOT,
-                 start_timeout: float = 120.0, app: Path = APP) -> None:
+                 start_timeout: float = 120.0) -> None:
         self.data_dir = data_dir
-        self.app = app
         self.log_path = log_path
         self.cwd = cwd
         self.address = address
@@ -107,9 +106,9 @@ class WorkspaceServer:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "streamlit", "run", str(self.app),
-                "--server.address", self.address, "--server.port", str(self.port),
-                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        return [sys.executable, "-m", "apps.serve", "--server.address", self.address,
+                "--server.port", str(self.port), "--server.headless", "true",
+                "--browser.gatherUsageStats", "false"]
 
     def start(self) -> WorkspaceServer:
         # Another test run may take the port between free_port() and the server's bind:

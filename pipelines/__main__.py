@@ -1,4 +1,4 @@
-"""Command line: python -m pipelines ingest|ask|bots|users|sample ...
+"""Command line: python -m pipelines ingest|ask|bots|users|sample|demo-logs|retention ...
 
 Contract in ARCHITECTURE.md; `users` manages staff accounts (pipelines.accounts).
 """
@@ -281,6 +281,70 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_demo_logs(args: argparse.Namespace) -> int:
+    """Synthetic conversations (marked as such) so the analytics page has something to show."""
+    from tqdm import tqdm
+
+    from pipelines.demo_logs import generate
+
+    engine = _engine()
+    workspace = args.workspace or engine.settings.default_workspace
+    bars: dict[str, Any] = {}
+
+    def progress(what: str, done: int, total: int) -> None:
+        bar = bars.get(what) or bars.setdefault(
+            what, tqdm(total=total, desc=what, unit="", file=sys.stderr, disable=args.json))
+        bar.update(done - bar.n)
+
+    try:
+        summary = generate(engine, workspace, args.bot, days=args.days,
+                           conversations_per_day=args.per_day, seed=args.seed,
+                           answer_with_bot=not args.no_answers, progress=progress)
+    except ValueError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for bar in bars.values():
+            bar.close()
+    if args.json:
+        _print_json(summary.__dict__)
+    else:
+        print(summary.describe())
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """Delete or anonymise chat logs older than each workspace's retention."""
+    from pipelines.retention import apply_retention, set_policy
+
+    engine = _engine()
+    if args.days is not None or args.mode is not None or args.reset:
+        if not args.workspace:
+            print("Fehler: Eine eigene Frist gilt je Arbeitsbereich; bitte --workspace angeben.",
+                  file=sys.stderr)
+            return 2
+        try:
+            policy = set_policy(engine, args.workspace, None if args.reset else args.days,
+                                None if args.reset else args.mode)
+        except ValueError as exc:
+            print(f"Fehler: {exc}", file=sys.stderr)
+            return 2
+        if not args.json:
+            print(f"Arbeitsbereich „{args.workspace}“: Chatprotokolle {policy.days} Tage "
+                  f"aufbewahren, danach {'löschen' if policy.mode == 'delete' else 'anonymisieren'}"
+                  + ("" if policy.own else " (Standard der Installation)") + ".")
+    results = apply_retention(engine, args.workspace, dry_run=args.dry_run)
+    if args.json:
+        _print_json([{"workspace": r.workspace, "days": r.policy.days, "mode": r.policy.mode,
+                      "cutoff": r.cutoff, "messages": r.messages,
+                      "conversations_deleted": r.conversations, "dry_run": r.dry_run}
+                     for r in results])
+    else:
+        for result in results:
+            print(result.describe())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines",
                                      description="Chatwerkstatt – Werkzeuge der Kommandozeile")
@@ -347,6 +411,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="Beispiel-Bot und Musterstadt-Dokumente einrichten")
     sample.set_defaults(func=cmd_sample)
+
+    demo = sub.add_parser("demo-logs", help="synthetische Gespräche für die Analyse-Seite "
+                                             "erzeugen (als synthetisch markiert)")
+    demo.add_argument("--bot", default="musterstadt-buergerservice")
+    demo.add_argument("--days", type=int, default=60, help="so viele Tage bis heute")
+    demo.add_argument("--per-day", type=float, default=40.0,
+                      help="Gespräche je Werktag im Mittel")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--no-answers", action="store_true",
+                      help="Antworten erfinden statt sie vom Bot geben zu lassen (schneller)")
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(func=cmd_demo_logs)
+
+    retention = sub.add_parser("retention", help="alte Chatprotokolle löschen oder "
+                                                 "anonymisieren (Aufbewahrungsfrist)")
+    retention.add_argument("--days", type=int, help="eigene Frist des Arbeitsbereichs setzen")
+    retention.add_argument("--mode", choices=["delete", "anonymise"],
+                           help="delete = löschen, anonymise = Texte entfernen, Zahlen behalten")
+    retention.add_argument("--reset", action="store_true",
+                           help="Frist des Arbeitsbereichs auf den Standard zurücksetzen")
+    retention.add_argument("--dry-run", action="store_true", help="nur zählen, nichts ändern")
+    retention.add_argument("--json", action="store_true")
+    retention.set_defaults(func=cmd_retention)
     return parser
 
 

@@ -33,6 +33,9 @@ from pipelines.store.models import Message as MessageRow
 
 AnswerMode = Literal["llm", "extractive", "keine_antwort"]
 HISTORY_TURNS = 3
+# Where a question came from: the workspace's test chat, the public chat on a town's website,
+# voice input, the JSON API, the command line.
+CHANNELS = ("workspace", "public", "voice", "api", "cli")
 SNIPPET_CHARS = 300
 
 MODE_LABELS = {
@@ -91,6 +94,8 @@ class TurnResult:
     model: str | None = None
     notice: str = ""
     search_query: str = ""
+    # The turn handed the conversation to a person (issue 5 sets it; analytics counts it).
+    handoff: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,10 +128,16 @@ class Assistant:
     """Answers questions for one bot version of one workspace."""
 
     def __init__(self, engine: Engine, bot_slug: str, workspace: str | None = None,
-                 version: int | None = None, channel: str = "cli") -> None:
+                 version: int | None = None, channel: str = "cli", log_turns: bool = True,
+                 ) -> None:
+        """`channel`: where the question came from (see CHANNELS), stored with every turn.
+        `log_turns=False` only for generated data (demo-logs), never for people's questions."""
+        if channel not in CHANNELS:
+            raise ValueError(f"Unbekannter Kanal „{channel}“; möglich: {', '.join(CHANNELS)}.")
         self.engine = engine
         self.workspace = workspace or engine.settings.default_workspace
         self.channel = channel
+        self.log_turns = log_turns
         with engine.session() as session:
             repo = BotRepository(session, self.workspace)
             self.bot, self.version = repo.get(bot_slug, version)
@@ -233,8 +244,9 @@ class Assistant:
             notice=notice,
             search_query=search_query,
         )
-        with timer.step("protokoll"):
-            result.message_id = self._log(question, result)
+        if self.log_turns:
+            with timer.step("protokoll"):
+                result.message_id = self._log(question, result)
         result.timings_ms = timer.timings
         yield TurnEvent("final", result=result)
 
@@ -331,6 +343,7 @@ class Assistant:
                 mode=result.mode,
                 confidence=result.confidence,
                 no_answer=result.no_answer,
+                handoff=result.handoff,
                 citations=[asdict(c) for c in result.citations],
                 timings_ms=timings,
                 error=result.notice or None,

@@ -74,6 +74,18 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, gt=0)
     max_unpacked_mb: float = Field(300.0, gt=0, description="Limit for DOCX/XLSX after unzip.")
 
+    # Chat logs: kept this many days (a workspace may set its own), then deleted or anonymised
+    # (question, answer, sources and feedback comments removed; counts and timings stay).
+    log_retention_days: int = Field(180, ge=1)
+    log_retention_mode: Literal["delete", "anonymise"] = "anonymise"
+    # Times of day on the analytics page (the store keeps UTC).
+    timezone: str = "Europe/Berlin"
+
+    @property
+    def analytics_path(self) -> Path:
+        """The columnar copy of the chat logs the analytics page reads (DuckDB)."""
+        return self.data_dir / "analytics.duckdb"
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'chatwerkstatt.db'}"

@@ -23,9 +23,18 @@ PAGES: dict[str, Any] = {}
 log = logging.getLogger(__name__)
 
 
-def _warm_up(engine: Engine) -> None:
-    """Import what the pages need and load the embedding model in the background, so the
-    first page opens without waiting for the model and the first question finds it loaded."""
+def warm_up(engine: Engine) -> None:
+    """Once per process, in the background: apply the chat-log retention of every workspace,
+    import what the pages need and load the embedding model, so the first page opens without
+    waiting for the model and the first question finds it loaded."""
+    try:
+        from pipelines.retention import apply_retention
+
+        for done in apply_retention(engine):
+            if done.messages:
+                log.info("Aufbewahrungsfrist angewandt: %s", done.describe())
+    except Exception:
+        log.exception("Aufbewahrungsfrist konnte nicht angewandt werden")
     try:
         import plotly.express  # noqa: F401
 
@@ -41,7 +50,7 @@ def _warm_up(engine: Engine) -> None:
 def _engine(data_dir: str, database_url: str) -> Engine:
     """One engine (embedding model, LanceDB, database) per data folder and process."""
     engine = Engine(get_settings())
-    threading.Thread(target=_warm_up, args=(engine,), name="warm-up", daemon=True).start()
+    threading.Thread(target=warm_up, args=(engine,), name="warm-up", daemon=True).start()
     return engine
 
 
@@ -69,6 +78,14 @@ def allowed(action: Action) -> bool:
     return role_allows(role(), action)
 
 
+def workspaces_allowing(action: Action) -> dict[str, str]:
+    """slug -> name of the workspaces in which this person's role allows `action`."""
+    roles: dict[str, str] = st.session_state.get("workspace_roles", {})
+    names: dict[str, str] = st.session_state.get("workspace_names", {})
+    return {slug: names.get(slug, slug) for slug, role in roles.items()
+            if role_allows(role, action)}
+
+
 def workspace() -> str:
     return str(st.session_state.get("workspace") or get_settings().default_workspace)
 
@@ -79,8 +96,13 @@ def sidebar(allowed_workspaces: dict[str, str] | None = None) -> None:
     workspaces = dict(list_workspaces(engine()))
     if allowed_workspaces is not None:
         workspaces = {s: n for s, n in workspaces.items() if s in allowed_workspaces}
-        if not workspaces:
-            return
+    # slug -> role of every workspace this person may open (single-user mode: all, as admin)
+    st.session_state["workspace_roles"] = {
+        slug: (allowed_workspaces or {}).get(slug, "admin") if allowed_workspaces is not None
+        else "admin" for slug in workspaces}
+    st.session_state["workspace_names"] = workspaces
+    if not workspaces:
+        return
     current = workspace() if workspace() in workspaces else next(iter(workspaces))
     st.session_state["workspace"] = st.sidebar.selectbox(
         t("sidebar.workspace"), list(workspaces), index=list(workspaces).index(current),

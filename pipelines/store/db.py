@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -36,9 +37,19 @@ def upgrade_schema(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
-@lru_cache(maxsize=8)
+_ENGINE_LOCK = threading.Lock()
+
+
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process, migrated on first use."""
+    """One engine per URL per process, migrated on first use. Locked: the first uses come
+    from several threads at once (the workspace's warm-up and its first page), and Alembic's
+    migration context is process-global."""
+    with _ENGINE_LOCK:
+        return _engine(url)
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)

@@ -179,7 +179,7 @@ def test_timings_cover_every_step(assistant: Assistant) -> None:
 
 def test_turn_is_logged_with_conversation(engine: Engine, corpus: Path) -> None:
     make_bot(engine, corpus)
-    assistant = Assistant(engine, BOT, channel="web")
+    assistant = Assistant(engine, BOT, channel="public")
 
     result = assistant.ask("  Was kostet   ein Reisepass?  ")
 
@@ -199,11 +199,28 @@ def test_turn_is_logged_with_conversation(engine: Engine, corpus: Path) -> None:
         assert row.error == result.notice
         conversation = session.get(Conversation, result.conversation_id)
         assert conversation is not None
-        assert conversation.channel == "web"
+        assert conversation.channel == "public"
+        assert conversation.synthetic is False
+        assert row.handoff is False
         assert conversation.bot_version == result.bot_version == 1
         bot = session.scalar(select(Bot).where(Bot.slug == BOT))
         assert bot is not None and conversation.bot_id == bot.id
         assert [m.id for m in conversation.messages] == [result.message_id]
+
+
+@pytest.mark.parametrize("channel", ["workspace", "public", "voice", "api", "cli"])
+def test_every_channel_is_logged_as_such(engine: Engine, corpus: Path, channel: str) -> None:
+    make_bot(engine, corpus)
+    result = Assistant(engine, BOT, channel=channel).ask("Was kostet ein Reisepass?")
+    with engine.session() as session:
+        conversation = session.get(Conversation, result.conversation_id)
+        assert conversation is not None and conversation.channel == channel
+
+
+def test_an_unknown_channel_is_refused(engine: Engine, corpus: Path) -> None:
+    make_bot(engine, corpus)
+    with pytest.raises(ValueError, match="Unbekannter Kanal „fax“"):
+        Assistant(engine, BOT, channel="fax")
 
 
 def test_follow_up_uses_history_offline(assistant: Assistant, engine: Engine) -> None:

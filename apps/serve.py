@@ -1,0 +1,49 @@
+"""Start the workspace: `python -m apps.serve [streamlit options]` (what `make run` calls).
+
+Streamlit runs the app's scripts in the server's own process, so whatever is imported here
+before the server starts is imported already when the first page opens: the engine's libraries
+(LanceDB, pandas, SQLAlchemy, plotly) cost about 5 s on two cores, which the first visitor
+would otherwise wait. The embedding model then loads in the background (apps.ui.warm_up).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pipelines  # noqa: F401  (offline defaults before any model library loads)
+from pipelines.settings import REPO_ROOT
+
+APP = REPO_ROOT / "apps" / "workspace.py"
+
+
+def preload() -> None:
+    import threading
+
+    import pandas  # noqa: F401
+    import plotly.express  # noqa: F401
+
+    import apps.ui  # streamlit, the engine, LanceDB, SQLAlchemy
+    import pipelines.analytics  # noqa: F401
+    import pipelines.assistant  # noqa: F401
+    import pipelines.documents.ingest  # noqa: F401
+    from pipelines.engine import Engine
+    from pipelines.settings import get_settings
+
+    engine = Engine(get_settings())
+    threading.Thread(target=apps.ui.warm_up, args=(engine,), name="warm-up", daemon=True).start()
+
+
+def main(argv: list[str]) -> int:
+    from streamlit.web import cli
+
+    preload()
+    sys.argv = ["streamlit", "run", str(APP), *argv]
+    try:
+        cli.main()
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

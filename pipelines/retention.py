@@ -1,0 +1,136 @@
+"""How long chat logs are kept: per workspace, then deleted or anonymised.
+
+`python -m pipelines retention` applies it, and the workspace applies it whenever its server
+starts. "delete" removes old turns, their feedback and conversations left empty; "anonymise"
+keeps the numbers analytics counts (time, bot, channel, language, outcome, confidence, timings,
+ratings) and removes every text: question, search query, answer, sources, error, feedback
+comments. Both are idempotent. The analytics copy is dropped afterwards and rebuilt on its next
+use, so nothing removed here survives there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, cast
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from pipelines.bots import get_or_create_workspace
+from pipelines.engine import Engine
+from pipelines.store.models import Conversation, Feedback, Message, Workspace
+
+RetentionMode = Literal["delete", "anonymise"]
+MODES: tuple[RetentionMode, ...] = ("delete", "anonymise")
+MODE_LABELS = {"delete": "löschen", "anonymise": "anonymisieren"}
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    days: int
+    mode: RetentionMode
+    own: bool  # set for the workspace (else the installation's default)
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    workspace: str
+    policy: RetentionPolicy
+    cutoff: datetime
+    messages: int  # deleted or anonymised now
+    conversations: int  # deleted (empty after deleting their turns)
+    dry_run: bool = False
+
+    def describe(self) -> str:
+        verb = MODE_LABELS[self.policy.mode]
+        if self.dry_run:
+            verb = f"würde {verb}"
+        return (f"{self.workspace}: {self.messages} Nachrichten vor dem "
+                f"{self.cutoff:%d.%m.%Y} {verb} (Frist {self.policy.days} Tage)")
+
+
+def policy_for(engine: Engine, workspace: str) -> RetentionPolicy:
+    with engine.session() as session:
+        ws = get_or_create_workspace(session, workspace)
+        return _policy(engine, ws)
+
+
+def _policy(engine: Engine, ws: Workspace) -> RetentionPolicy:
+    settings = engine.settings
+    mode = ws.retention_mode if ws.retention_mode in MODES else settings.log_retention_mode
+    return RetentionPolicy(days=ws.retention_days or settings.log_retention_days,
+                           mode=cast(RetentionMode, mode),
+                           own=ws.retention_days is not None or ws.retention_mode is not None)
+
+
+def set_policy(engine: Engine, workspace: str, days: int | None,
+               mode: str | None = None) -> RetentionPolicy:
+    """Set the workspace's own retention; None for both returns it to the default."""
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+        raise ValueError(f"Die Aufbewahrungsfrist muss eine ganze Zahl von Tagen ab 1 sein, "
+                         f"nicht {days!r}.")
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"Unbekannte Art „{mode}“; möglich: delete (löschen) oder anonymise "
+                         "(anonymisieren).")
+    with engine.session() as session:
+        ws = get_or_create_workspace(session, workspace)
+        ws.retention_days = days
+        ws.retention_mode = mode
+        session.flush()
+        return _policy(engine, ws)
+
+
+def apply_retention(engine: Engine, workspace: str | None = None, now: datetime | None = None,
+                    dry_run: bool = False) -> list[RetentionResult]:
+    """Apply every workspace's retention (or only `workspace`'s); returns what was done."""
+    now = now or datetime.now(UTC)
+    results = []
+    with engine.session() as session:
+        query = select(Workspace).order_by(Workspace.slug)
+        if workspace is not None:
+            query = query.where(Workspace.slug == workspace)
+        workspaces = list(session.scalars(query))
+        for ws in workspaces:
+            policy = _policy(engine, ws)
+            cutoff = now - timedelta(days=policy.days)
+            old = (select(Message.id).join(Conversation)
+                   .where(Conversation.workspace_id == ws.id, Message.created_at < cutoff))
+            if policy.mode == "anonymise":
+                old = old.where((Message.question != "") | (Message.answer != ""))
+            ids = list(session.scalars(old))
+            conversations = 0
+            if ids and not dry_run:
+                conversations = _apply(session, ws.id, ids, policy.mode)
+            results.append(RetentionResult(ws.slug, policy, cutoff, len(ids), conversations,
+                                           dry_run))
+    if any(r.messages for r in results) and not dry_run:
+        from pipelines.analytics import ChatLogMirror
+
+        ChatLogMirror(engine).drop()
+    return results
+
+
+def _apply(session: Session, workspace_id: int, ids: list[int], mode: RetentionMode) -> int:
+    conversations = 0
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        if mode == "delete":
+            session.execute(delete(Feedback).where(Feedback.message_id.in_(batch)))
+            session.execute(delete(Message).where(Message.id.in_(batch)))
+        else:
+            session.execute(update(Feedback).where(Feedback.message_id.in_(batch))
+                            .values(comment=""))
+            session.execute(update(Message).where(Message.id.in_(batch)).values(
+                question="", search_query=None, answer="", citations=[], error=None))
+    if mode == "delete":
+        empty = (select(Conversation.id)
+                 .where(Conversation.workspace_id == workspace_id,
+                        ~exists().where(Message.conversation_id == Conversation.id)))
+        empty_ids = list(session.scalars(empty))
+        for start in range(0, len(empty_ids), 500):
+            session.execute(delete(Conversation)
+                            .where(Conversation.id.in_(empty_ids[start:start + 500])))
+        conversations = len(empty_ids)
+    session.flush()
+    return conversations
