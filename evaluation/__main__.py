@@ -1,4 +1,4 @@
-"""python -m evaluation bench retrieval|latency|ingest|privacy|pages [--json]
+"""python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics [--json]
 
 (contract in ARCHITECTURE.md)."""
 
@@ -52,7 +52,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if missing:
             print(f"Kein Browser für die Messung: {missing}.", file=sys.stderr)
             return 2
-        payload = bench_pages.run(args.rounds, say)
+        payload = bench_pages.run(args.rounds or 10, say)
         _print(payload if args.json else bench_pages.summary(payload), args.json)
         return 0
     engine = _engine()
@@ -75,6 +75,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         sizes = [int(s) for s in args.sizes.split(",")]
         payload = bench_latency.run(engine.embedder, sizes, args.queries, say)
+    elif args.kind == "analytics":
+        from evaluation import bench_analytics
+
+        if args.messages < 1:
+            print("Bitte --messages mit mindestens 1 angeben.", file=sys.stderr)
+            return 2
+        payload = bench_analytics.run(engine.settings, args.messages, args.rounds or 5, say)
     else:
         from evaluation import bench_ingest
 
@@ -100,15 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation",
                                      description="Chatwerkstatt – Messungen")
     sub = parser.add_subparsers(dest="command", required=True)
-    bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest, privacy, pages")
-    bench.add_argument("kind", choices=["retrieval", "latency", "ingest", "privacy", "pages"])
+    bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest, privacy, "
+                                         "pages, analytics")
+    bench.add_argument("kind", choices=["retrieval", "latency", "ingest", "privacy", "pages",
+                                        "analytics"])
     bench.add_argument("--squad", help="SQuAD-Datei (retrieval)")
     bench.add_argument("--weights", help="weitere Volltext-Gewichte zum Vergleich, z. B. 0.6,0.9")
     bench.add_argument("--sizes", default="10000,100000", help="Abschnittszahlen (latency)")
     bench.add_argument("--queries", type=int, default=200, help="Anfragen je Größe (latency)")
     bench.add_argument("--corpus", default="data/sample/musterstadt", help="Ordner (ingest)")
-    bench.add_argument("--rounds", type=int, default=10,
-                       help="warme Aufrufe je Seite und Weg (pages)")
+    bench.add_argument("--rounds", type=int, default=None,
+                       help="warme Aufrufe je Seite und Weg (pages, Standard 10) oder "
+                            "Seitenaufrufe (analytics, Standard 5)")
+    bench.add_argument("--messages", type=int, default=1_000_000,
+                       help="Nachrichten im Protokoll (analytics)")
     bench.add_argument("--pii-corpus", default="evaluation/data/pii_de.jsonl",
                        help="JSONL-Korpus mit markierten personenbezogenen Daten (privacy)")
     bench.add_argument("--json", action="store_true")
