@@ -223,11 +223,12 @@ elif section == "questions":
                           hide_index=True, width="stretch", on_select="rerun",
                           selection_mode="multi-row", key="an-top")
     rows = picked.selection.rows if picked else []
-    if rows and st.button(ui.t("an.gap_show"), key="an-top-show"):
-        chosen = tuple(data.top_questions["question"].iloc[r] for r in rows)
-        drill(ui.t("an.question") + ": " + "; ".join(
-            data.top_questions["example"].iloc[r] for r in rows), questions=chosen)
-        st.rerun()
+    if rows:
+        st.button(ui.t("an.gap_show"), key="an-top-show", on_click=drill,
+                  args=(ui.t("an.question") + ": " + "; ".join(
+                      data.top_questions["example"].iloc[r] for r in rows),),
+                  kwargs={"questions": tuple(data.top_questions["question"].iloc[r]
+                                             for r in rows)})
 
 elif section == "gaps":
     st.caption(ui.t("an.gaps_intro", threshold=str(LOW_CONFIDENCE).replace(".", ",")))
@@ -248,10 +249,10 @@ elif section == "gaps":
                 st.markdown(f"**{ui.t('an.gap_examples')}**")
                 st.markdown("\n".join(f"- {example}" for example in cluster.examples))
                 st.caption(ui.t("an.gap_change", change=cluster.change))
-                if st.button(ui.t("an.gap_show"), key=f"an-gap-{number_}"):
-                    drill(ui.t("an.drill_cluster", label=cluster.label),
-                          questions=tuple(cluster.questions))
-                    st.rerun()
+                # A callback: it runs before the next run, when the section may still change.
+                st.button(ui.t("an.gap_show"), key=f"an-gap-{number_}", on_click=drill,
+                          args=(ui.t("an.drill_cluster", label=cluster.label),),
+                          kwargs={"questions": tuple(cluster.questions)})
             with right:
                 if len(cluster.trend) > 1:
                     fig = px.line(cluster.trend, x="week", y="asked", markers=True,

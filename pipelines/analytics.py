@@ -383,12 +383,17 @@ def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figu
                    min(question) AS example
             FROM turns t WHERE {{where}} GROUP BY 1 ORDER BY asked DESC, question LIMIT ?""",
             [top])
+        # The filter choices within the filter's workspaces only: another town's bots and
+        # languages are none of this user's business.
+        scope, scope_params = LogFilter(workspaces=log_filter.workspaces).where()
         options = {
             column: [row[0] for row in con.execute(
-                f"SELECT DISTINCT {column} FROM turns ORDER BY 1").fetchall()]
+                f"SELECT DISTINCT {column} FROM turns WHERE {scope} ORDER BY 1",
+                scope_params).fetchall()]
             for column in ("workspace", "bot", "channel", "language")
         }
-        options["days"] = list(_row(con, "SELECT min(day), max(day) FROM turns"))
+        options["days"] = list(_row(con, f"SELECT min(day), max(day) FROM turns WHERE {scope}",
+                                    scope_params))
     return Figures(kpis, per_day, per_hour, by_bot, by_channel, outcomes_per_day,
                    feedback_per_day, latency, languages, top_questions, options)
 

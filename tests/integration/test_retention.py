@@ -19,7 +19,7 @@ from pipelines.feedback import record_feedback
 from pipelines.retention import apply_retention, policy_for, set_policy
 from pipelines.settings import REPO_ROOT
 from pipelines.store.models import Conversation, Feedback, Message
-from tests.integration.test_analytics import conversation, turn
+from tests.support.chatlog import conversation, turn
 from tests.support.cli import Run
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
