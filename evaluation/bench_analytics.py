@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelines.analytics import STEPS, ChatLogMirror, LogFilter, figures, outcome
+from pipelines.analytics import (
+    STEPS,
+    ChatLogMirror,
+    LogFilter,
+    figures,
+    filter_options,
+    outcome,
+)
 from pipelines.assistant import ensure_bot
 from pipelines.demo_logs import generate
 from pipelines.engine import Engine
@@ -73,7 +80,7 @@ def run(settings: Settings, messages: int, rounds: int = 5,
         for round_ in range(rounds):
             started = time.perf_counter()
             mirror.sync()
-            figures(mirror, LogFilter(workspaces=("standard",)))  # filter choices (page start)
+            filter_options(mirror, ["standard"])
             figures(mirror, default)
             page_runs.append(time.perf_counter() - started)
             say(f"Runde {round_ + 1}/{rounds}: Seite {page_runs[-1]:.2f} s")

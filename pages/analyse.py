@@ -28,6 +28,7 @@ from pipelines.analytics import (
     content_gaps,
     export_turns,
     figures,
+    filter_options,
     turns,
 )
 
@@ -52,7 +53,7 @@ with st.spinner(ui.t("an.syncing")):
 bar.empty()
 
 # -- filters ---------------------------------------------------------------------------------
-options = figures(mirror, LogFilter(workspaces=tuple(allowed))).filters
+options = filter_options(mirror, list(allowed))
 first, last = options["days"]
 today = date.today()
 with st.expander(ui.t("an.filters"), icon=":material/filter_alt:", expanded=True):

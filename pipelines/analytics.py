@@ -16,7 +16,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -70,7 +70,11 @@ TURN_COLUMNS = (
     "channel VARCHAR, synthetic BOOLEAN, language VARCHAR, mode VARCHAR, outcome VARCHAR, "
     "confidence DOUBLE, question VARCHAR, answer VARCHAR, sources VARCHAR, redactions INTEGER, "
     + ", ".join(f"t_{step} DOUBLE" for step in STEPS)
+    # The question as compared (normalise_question), computed once when a turn is copied.
+    + ", question_key VARCHAR"
 )
+# Raised whenever TURN_COLUMNS change: an older copy is then rebuilt from the database.
+COPY_VERSION = "2"
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -113,7 +117,7 @@ class LogFilter:
                 parts.append(f"{prefix}{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
         if self.questions:
-            parts.append(f"{_NORMALISED.format(prefix=prefix)} "
+            parts.append(f"{prefix}question_key "
                          f"IN ({', '.join('?' * len(self.questions))})")
             params.extend(self.questions)
         if not self.include_synthetic:
@@ -122,7 +126,7 @@ class LogFilter:
 
 
 # Questions compared without case, surrounding punctuation and repeated spaces.
-_NORMALISED = ("trim(regexp_replace(lower({prefix}question), '[\\s?!.,;:]+', ' ', 'g'))")
+_NORMALISED = "trim(regexp_replace(lower(question), '[\\s?!.,;:]+', ' ', 'g'))"
 
 
 def normalise_question(text: str) -> str:
@@ -152,11 +156,17 @@ class ChatLogMirror:
         with self._lock:
             con = duckdb.connect(str(self.path))
             try:
+                con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, "
+                            "value VARCHAR)")
+                version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchall()
+                if not version or version[0][0] != COPY_VERSION:
+                    con.execute("DROP TABLE IF EXISTS turns")
+                    con.execute("DROP TABLE IF EXISTS feedback")
+                    con.execute("DELETE FROM meta")
+                    con.execute("INSERT INTO meta VALUES ('version', ?)", [COPY_VERSION])
                 con.execute(f"CREATE TABLE IF NOT EXISTS turns ({TURN_COLUMNS})")
                 con.execute("CREATE TABLE IF NOT EXISTS feedback (message_id BIGINT, "
                             "rating TINYINT, comment VARCHAR)")
-                con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, "
-                            "value VARCHAR)")
                 yield con
             finally:
                 con.close()
@@ -184,7 +194,7 @@ class ChatLogMirror:
             added = 0
             for frame in self._new_turns(last_id):
                 con.register("batch", frame)
-                con.execute("INSERT INTO turns SELECT * FROM batch")
+                con.execute(f"INSERT INTO turns SELECT *, {_NORMALISED} FROM batch")
                 con.unregister("batch")
                 added += len(frame)
                 if progress:
@@ -310,8 +320,7 @@ class Figures:
     feedback_per_day: pd.DataFrame  # day, answers, rated, positive
     latency: pd.DataFrame  # step, p50, p95, turns
     languages: pd.DataFrame  # language, messages
-    top_questions: pd.DataFrame  # question, asked, unanswered
-    filters: dict[str, list[Any]] = field(default_factory=dict)  # options for the filters
+    top_questions: pd.DataFrame  # question, asked, unanswered, example
 
 
 def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figures:
@@ -376,26 +385,31 @@ def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figu
         languages = frame("""
             SELECT language, count(*) AS messages FROM turns t WHERE {where}
             GROUP BY language ORDER BY messages DESC, language""")
-        top_questions = frame(f"""
-            SELECT {_NORMALISED.format(prefix='t.')} AS question, count(*) AS asked,
+        top_questions = frame("""
+            SELECT question_key AS question, count(*) AS asked,
                    sum(CASE WHEN outcome IN ('no_answer', 'handoff') THEN 1 ELSE 0 END)
                        AS unanswered,
                    min(question) AS example
-            FROM turns t WHERE {{where}} GROUP BY 1 ORDER BY asked DESC, question LIMIT ?""",
+            FROM turns t WHERE {where} GROUP BY 1 ORDER BY asked DESC, question LIMIT ?""",
             [top])
-        # The filter choices within the filter's workspaces only: another town's bots and
-        # languages are none of this user's business.
-        scope, scope_params = LogFilter(workspaces=log_filter.workspaces).where()
-        options = {
+    return Figures(kpis, per_day, per_hour, by_bot, by_channel, outcomes_per_day,
+                   feedback_per_day, latency, languages, top_questions)
+
+
+def filter_options(mirror: ChatLogMirror, workspaces: Sequence[str]) -> dict[str, list[Any]]:
+    """What the filters offer: workspaces, bots, channels, languages and the first and last
+    day, within `workspaces` only (another town's bots are none of this user's business)."""
+    scope, params = LogFilter(workspaces=tuple(workspaces)).where()
+    with mirror.connect() as con:
+        options: dict[str, list[Any]] = {
             column: [row[0] for row in con.execute(
                 f"SELECT DISTINCT {column} FROM turns WHERE {scope} ORDER BY 1",
-                scope_params).fetchall()]
+                params).fetchall()]
             for column in ("workspace", "bot", "channel", "language")
         }
         options["days"] = list(_row(con, f"SELECT min(day), max(day) FROM turns WHERE {scope}",
-                                    scope_params))
-    return Figures(kpis, per_day, per_hour, by_bot, by_channel, outcomes_per_day,
-                   feedback_per_day, latency, languages, top_questions, options)
+                                    params))
+    return options
 
 
 def turns(mirror: ChatLogMirror, log_filter: LogFilter, limit: int | None = 500) -> pd.DataFrame:
@@ -480,7 +494,7 @@ def content_gaps(mirror: ChatLogMirror, log_filter: LogFilter, embed: Callable[[
     from sklearn.cluster import AgglomerativeClustering
 
     where, params = log_filter.where("t")
-    normalised = _NORMALISED.format(prefix="t.")
+    normalised = "t.question_key"
     with mirror.connect() as con:
         asked = con.execute(f"""
             SELECT {normalised} AS question, count(*) AS asked, min(question) AS example

@@ -182,7 +182,8 @@ def generate(engine: Engine, workspace: str, bot: str, days: int = 60,
             hour = rng.choices(range(24), HOUR_WEIGHTS)[0]
             moment = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)),
                                       tz).astimezone(UTC)
-            conversation_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            # Random ids (not from the seed): running the generator twice must not collide.
+            conversation_id = str(uuid.uuid4())
             writer.conversation(conversation_id, workspace_id, bot_id, version,
                                 rng.choices(list(CHANNEL_WEIGHTS),
                                             list(CHANNEL_WEIGHTS.values()))[0], moment)

@@ -23,6 +23,7 @@ from pipelines.analytics import (
     content_gaps,
     export_turns,
     figures,
+    filter_options,
     normalise_question,
     turns,
 )
@@ -109,7 +110,10 @@ def test_figures_of_a_known_log(engine: Engine, known_log: dict[str, int]) -> No
     assert data.languages.set_index("language")["messages"].to_dict() == {"de": 5, "en": 1}
     top = data.top_questions.iloc[0]
     assert (top["question"], top["asked"]) == ("was kostet ein reisepass", 2)
-    assert data.filters["workspace"] == ["jena", "standard"]
+    options = filter_options(mirror, ["standard"])
+    assert (options["workspace"], options["bot"]) == (["standard"], ["bot-a", "bot-b"])
+    assert options["days"] == [date(2026, 11, 2), date(2026, 11, 4)]
+    assert filter_options(mirror, ["standard", "jena"])["bot"] == ["bot-a", "bot-b", "bot-c"]
 
 
 def test_filters_narrow_every_figure(engine: Engine, known_log: dict[str, int]) -> None:
