@@ -1,5 +1,5 @@
 """Einstellungen: language-model server and models with a connection test, embedding model,
-limits and the data folder in use."""
+limits and the data folder in use, how long this workspace keeps its chat logs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from apps import ui
+from pipelines.retention import apply_retention, policy_for, set_policy
 from pipelines.workspace import llm_status
 
 engine = ui.engine()
@@ -73,3 +74,34 @@ settings_table([
     ("settings.database", masked(settings.resolved_database_url), "CHATWERKSTATT_DATABASE_URL"),
     ("settings.lancedb", settings.resolved_lancedb_uri, "CHATWERKSTATT_LANCEDB_URI"),
 ])
+
+# -- chat logs: retention of this workspace ------------------------------------------------
+st.subheader(ui.t("settings.retention"))
+workspace = ui.workspace()
+policy = policy_for(engine, workspace)
+can_edit = ui.allowed("settings.edit")
+st.caption(ui.t("settings.retention_help", days=settings.log_retention_days,
+                mode=ui.t(f"settings.retention_{settings.log_retention_mode}")))
+with st.form("retention"):
+    own = st.checkbox(ui.t("settings.retention_own"), value=policy.own, disabled=not can_edit)
+    days = st.number_input(ui.t("settings.retention_days"), min_value=1, max_value=3650,
+                           value=policy.days, step=1, disabled=not can_edit)
+    mode = st.radio(ui.t("settings.retention_mode"), ["anonymise", "delete"],
+                    index=["anonymise", "delete"].index(policy.mode), horizontal=True,
+                    format_func=lambda m: ui.t(f"settings.retention_{m}"),
+                    disabled=not can_edit)
+    if st.form_submit_button(ui.t("settings.retention_save"), disabled=not can_edit):
+        policy = set_policy(engine, workspace, int(days) if own else None,
+                            mode if own else None)
+        ui.flash(ui.t("settings.retention_saved", days=policy.days,
+                      mode=ui.t(f"settings.retention_{policy.mode}")))
+        st.rerun()
+[pending] = apply_retention(engine, workspace, dry_run=True)
+st.write(ui.t("settings.retention_pending", count=pending.messages,
+              date=f"{pending.cutoff:%d.%m.%Y}"))
+if st.button(ui.t("settings.retention_apply"), disabled=not can_edit or not pending.messages,
+             key="retention-apply", icon=":material/auto_delete:"):
+    [done] = apply_retention(engine, workspace)
+    ui.flash(ui.t("settings.retention_done", count=done.messages,
+                  mode=ui.t(f"settings.retention_{done.policy.mode}")))
+    st.rerun()

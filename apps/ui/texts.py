@@ -536,3 +536,36 @@ TEXTS["en"].update({
     "an.export_download": "Download {format} ({rows} messages)",
     "an.not_allowed": "Your role may not see analytics.",
 })
+
+TEXTS["de"].update({
+    "settings.retention": "Aufbewahrung der Chatprotokolle",
+    "settings.retention_help": "Ältere Protokolle werden bei jedem Start des Arbeitsbereichs "
+    "und mit `python -m pipelines retention` gelöscht oder anonymisiert. Standard der "
+    "Installation: {days} Tage, dann {mode}.",
+    "settings.retention_own": "eigene Frist für diesen Arbeitsbereich",
+    "settings.retention_days": "Aufbewahren (Tage)",
+    "settings.retention_mode": "Danach",
+    "settings.retention_anonymise": "anonymisieren (Texte entfernen, Zahlen behalten)",
+    "settings.retention_delete": "löschen",
+    "settings.retention_save": "Frist speichern",
+    "settings.retention_saved": "Gespeichert: Protokolle {days} Tage aufbewahren, danach {mode}.",
+    "settings.retention_pending": "{count} Nachrichten sind älter als die Frist (vor dem {date}).",
+    "settings.retention_apply": "Jetzt anwenden",
+    "settings.retention_done": "{count} Nachrichten: {mode}.",
+})
+TEXTS["en"].update({
+    "settings.retention": "Retention of chat logs",
+    "settings.retention_help": "Older logs are deleted or anonymised whenever the workspace "
+    "starts and by `python -m pipelines retention`. Installation default: {days} days, then "
+    "{mode}.",
+    "settings.retention_own": "own period for this workspace",
+    "settings.retention_days": "Keep (days)",
+    "settings.retention_mode": "Afterwards",
+    "settings.retention_anonymise": "anonymise (remove texts, keep numbers)",
+    "settings.retention_delete": "delete",
+    "settings.retention_save": "Save period",
+    "settings.retention_saved": "Saved: keep logs {days} days, then {mode}.",
+    "settings.retention_pending": "{count} messages are older than the period (before {date}).",
+    "settings.retention_apply": "Apply now",
+    "settings.retention_done": "{count} messages: {mode}.",
+})

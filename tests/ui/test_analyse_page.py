@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from pipelines.accounts import UserRepository
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT, get_settings
+from pipelines.store.models import Message
 from tests.conftest import closed_port_url
 from tests.support.chatlog import conversation, turn
 
@@ -175,3 +177,44 @@ def test_an_analyst_sees_her_workspace_only_an_editor_no_analytics(
     # The editor's navigation has no Analyse page at all.
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         editor.switch_page(ANALYSE)
+
+
+EINSTELLUNGEN = str(REPO_ROOT / "pages" / "einstellungen.py")
+
+
+def old_turn(engine: Engine, days: int) -> int:
+    """A turn `days` days ago in a conversation of its own."""
+    key = f"old-{days}"
+    conversation(engine, "standard", "rathaus-bot", "public", key)
+    return turn(engine, key, datetime.now(UTC) - timedelta(days=days),
+                "Eine alte Frage mit Namen Herr [NAME]", "extractive", 80)
+
+
+def test_retention_is_set_and_applied_in_einstellungen(engine: Engine) -> None:
+    old = old_turn(engine, 100)  # within the default 180 days
+    app = AppTest.from_file(APP, default_timeout=180).run()
+    app.switch_page(EINSTELLUNGEN).run()
+    assert not app.exception, app.exception
+    assert any("0 Nachrichten sind älter als die Frist" in m.value for m in app.markdown)
+    app.checkbox[0].check()
+    app.number_input[0].set_value(30)
+    app.radio[0].set_value("delete")
+    [b for b in app.button if b.label == "Frist speichern"][0].click().run()
+    assert not app.exception, app.exception
+    assert any("30 Tage aufbewahren, danach löschen" in s.value for s in app.success)
+    assert any("1 Nachrichten sind älter" in m.value for m in app.markdown)
+    app.button(key="retention-apply").click().run()
+    assert any("1 Nachrichten: löschen" in s.value for s in app.success)
+    with engine.session() as session:
+        assert session.get(Message, old) is None
+        assert session.scalar(select(func.count()).select_from(Message)) == 7
+
+
+def test_the_workspace_applies_retention_when_it_starts(engine: Engine) -> None:
+    from apps.ui import warm_up
+
+    old = old_turn(engine, 365)
+    warm_up(engine)  # what apps.serve and the first page start in the background
+    with engine.session() as session:
+        row = session.get(Message, old)
+        assert row is not None and (row.question, row.answer) == ("", "")
