@@ -1,6 +1,7 @@
 """How fast the workspace pages open in a real browser, on the Musterstadt sample data.
 
-`python -m pipelines sample` builds the sample bot and knowledge base in a fresh data folder;
+`python -m pipelines sample` builds the sample bot and knowledge base in a fresh data folder,
+`python -m pipelines demo-logs --days 60` gives the Analyse page two months of chat logs;
 the workspace then runs as `make run` starts it (`streamlit run`, 127.0.0.1: single-user mode,
 no login) and the system Chromium opens each page. A page counts as open when its title is
 visible and Streamlit is idle: the script run has finished and no element of the previous run
@@ -55,6 +56,7 @@ PAGES = (
     WorkspacePage("Bots", "bots"),
     WorkspacePage("Dokumente", "dokumente"),
     WorkspacePage("Chat testen", "chat"),
+    WorkspacePage("Analyse", "analyse"),
     WorkspacePage("Einstellungen", "einstellungen"),
 )
 
@@ -108,6 +110,8 @@ def run(rounds: int = 10, progress: Callable[[str], None] | None = None) -> dict
         say("Beispieldaten einlesen (python -m pipelines sample) …")
         started = time.perf_counter()
         run_cli(["sample"], env)
+        say("60 Tage Beispiel-Protokolle (python -m pipelines demo-logs) …")
+        run_cli(["demo-logs", "--days", "60"], env)
         sample_seconds = time.perf_counter() - started
 
         cold: dict[str, float] = {}

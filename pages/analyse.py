@@ -99,15 +99,15 @@ def number(value: float) -> str:
     return f"{value:,.0f}".replace(",", ".")
 
 
-metrics = st.columns(8)
-metrics[0].metric(ui.t("an.kpi_conversations"), number(kpis["conversations"]))
-metrics[1].metric(ui.t("an.kpi_messages"), number(kpis["messages"]))
-metrics[2].metric(ui.t("an.kpi_answered"), percent(kpis["answered"]))
-metrics[3].metric(ui.t("an.kpi_no_answer"), percent(kpis["no_answer"]))
-metrics[4].metric(ui.t("an.kpi_handoff"), percent(kpis["handoff"]))
-metrics[5].metric(ui.t("an.kpi_feedback"), percent(kpis["feedback_rate"]))
-metrics[6].metric(ui.t("an.kpi_positive"), percent(kpis["positive_share"]))
-metrics[7].metric(ui.t("an.kpi_latency"),
+volume, quality = st.columns(4), st.columns(4)
+volume[0].metric(ui.t("an.kpi_conversations"), number(kpis["conversations"]))
+volume[1].metric(ui.t("an.kpi_messages"), number(kpis["messages"]))
+volume[2].metric(ui.t("an.kpi_feedback"), percent(kpis["feedback_rate"]))
+volume[3].metric(ui.t("an.kpi_positive"), percent(kpis["positive_share"]))
+quality[0].metric(ui.t("an.kpi_answered"), percent(kpis["answered"]))
+quality[1].metric(ui.t("an.kpi_no_answer"), percent(kpis["no_answer"]))
+quality[2].metric(ui.t("an.kpi_handoff"), percent(kpis["handoff"]))
+quality[3].metric(ui.t("an.kpi_latency"),
                   f"{number(kpis['latency_p50'])} / {number(kpis['latency_p95'])} ms")
 
 # -- drill-down state: a chart click or a cluster narrows the filter of the transcripts ------
@@ -139,11 +139,16 @@ def on_chart_select(key: str, field: str, label: str) -> None:
     drill(f"{label}: {shown}", **{field: tuple(dict.fromkeys(values))})
 
 
+DAY_CHARTS = {"an-chart-day", "an-chart-outcome", "an-chart-feedback"}
+
+
 def chart(fig: Any, key: str, field: str | None = None, label: str = "") -> None:
     """A chart with its title as text alternative; with `field`, a click on a point drills
     down to the conversations of that value."""
     fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=320,
                       legend_title_text="", separators=",.")
+    if field == "days" or key in DAY_CHARTS:
+        fig.update_xaxes(tickformat="%d.%m.")  # German dates, not "Nov 11"
     alt = str(fig.layout.title.text or label)
     if field is None:
         st.plotly_chart(fig, key=key, width="stretch", alt=alt)
@@ -275,14 +280,18 @@ else:  # transcripts: the drill-down and the export
     shown = turns(mirror, narrowed, limit=500)
     total = int(figures(mirror, narrowed).kpis["messages"]) if narrowed != base \
         else int(kpis["messages"])
-    st.subheader(ui.t("an.turns", shown=len(shown), total=number(total)))
+    st.subheader(ui.t("an.turns_all", total=number(total)) if len(shown) == total
+                 else ui.t("an.turns", shown=number(len(shown)), total=number(total)))
     table = shown.assign(outcome=shown["outcome"].map(OUTCOME_LABELS),
                          channel=shown["channel"].map(lambda c: CHANNEL_LABELS.get(c, c)))
-    st.dataframe(table[["time", "bot", "channel", "language", "outcome", "question", "answer",
-                        "rating"]],
+    columns_shown = {"time": "an.time", "bot": "an.bot", "channel": "an.channel",
+                     "language": "an.language", "outcome": "an.outcome",
+                     "question": "an.question", "answer": "an.answer", "rating": "an.rating"}
+    st.dataframe(table[list(columns_shown)].rename(
+                     columns={c: ui.t(k) for c, k in columns_shown.items()}),
                  hide_index=True, width="stretch", height=320,
-                 column_config={"time": st.column_config.DatetimeColumn(
-                     ui.t("an.day"), format="DD.MM.YYYY HH:mm")})
+                 column_config={ui.t("an.time"): st.column_config.DatetimeColumn(
+                     format="DD.MM.YYYY HH:mm")})
     if not shown.empty:
         conversations = list(dict.fromkeys(shown["conversation_id"]))
         first_questions = shown.drop_duplicates("conversation_id", keep="last").set_index(

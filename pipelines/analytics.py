@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -74,7 +75,7 @@ TURN_COLUMNS = (
     + ", question_key VARCHAR"
 )
 # Raised whenever TURN_COLUMNS change: an older copy is then rebuilt from the database.
-COPY_VERSION = "2"
+COPY_VERSION = "3"
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -125,14 +126,13 @@ class LogFilter:
         return " AND ".join(parts), params
 
 
-# Questions compared without case, surrounding punctuation and repeated spaces.
-_NORMALISED = "trim(regexp_replace(lower(question), '[\\s?!.,;:]+', ' ', 'g'))"
-
-
 def normalise_question(text: str) -> str:
-    import re
+    """A question as compared: without case, punctuation and repeated spaces. Computed in
+    Python for the copy's question_key too, so a drill-down by this key always matches."""
+    return _NOT_WORDS.sub(" ", text.lower()).strip()
 
-    return re.sub(r"[\s?!.,;:]+", " ", text.lower()).strip()
+
+_NOT_WORDS = re.compile(r"[\s?!.,;:]+")
 
 
 class ChatLogMirror:
@@ -194,7 +194,7 @@ class ChatLogMirror:
             added = 0
             for frame in self._new_turns(last_id):
                 con.register("batch", frame)
-                con.execute(f"INSERT INTO turns SELECT *, {_NORMALISED} FROM batch")
+                con.execute("INSERT INTO turns SELECT * FROM batch")
                 con.unregister("batch")
                 added += len(frame)
                 if progress:
@@ -246,9 +246,11 @@ class ChatLogMirror:
                         for cites in citations],
             "redactions": [int(_timings(t).get("schwaerzungen", 0) or 0) for t in timings],
         })
+        frame_keys = [normalise_question(q or "") for q in questions]
         parsed = [_timings(t) for t in timings]
         for step in STEPS:
             frame[f"t_{step}"] = [_float(p.get(step)) for p in parsed]
+        frame["question_key"] = frame_keys
         return frame
 
     def _sync_feedback(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -390,7 +392,7 @@ def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figu
                    sum(CASE WHEN outcome IN ('no_answer', 'handoff') THEN 1 ELSE 0 END)
                        AS unanswered,
                    min(question) AS example
-            FROM turns t WHERE {where} GROUP BY 1 ORDER BY asked DESC, question LIMIT ?""",
+            FROM turns t WHERE {where} GROUP BY 1 ORDER BY asked DESC, 1 LIMIT ?""",
             [top])
     return Figures(kpis, per_day, per_hour, by_bot, by_channel, outcomes_per_day,
                    feedback_per_day, latency, languages, top_questions)
@@ -501,7 +503,7 @@ def content_gaps(mirror: ChatLogMirror, log_filter: LogFilter, embed: Callable[[
             FROM turns t
             WHERE {where} AND (outcome = 'no_answer' OR (outcome <> 'handoff' AND confidence < ?))
             GROUP BY 1 HAVING length({normalised}) > 0
-            ORDER BY asked DESC, question LIMIT ?""",
+            ORDER BY asked DESC, 1 LIMIT ?""",
             [*params, low_confidence, max_questions]).df()
         if asked.empty:
             return []

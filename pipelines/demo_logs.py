@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from sqlalchemy import insert
 
+from pipelines.assistant import NO_ANSWER_TEXT
 from pipelines.bots import BotRepository
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT
@@ -93,7 +94,7 @@ def question_templates(path: Path = QUESTIONS_FILE,
         answerable = item["kind"] == "answerable"
         templates.append(Template(
             question=item["question"], language="de", weight=1.0 if answerable else 0.3,
-            answer=item.get("expected_answer", "") if answerable else "",
+            answer=item.get("expected_answer", "") if answerable else NO_ANSWER_TEXT,
             no_answer=not answerable, mode="extractive" if answerable else "keine_antwort",
             confidence=0.75 if answerable else 0.2,
             citations=[{"number": 1, "source": item["expected_source"],
@@ -102,7 +103,8 @@ def question_templates(path: Path = QUESTIONS_FILE,
     for gap in data["gaps"]:
         per_question = 4.0 * float(gap.get("weight", 1)) / len(gap["questions"])
         templates += [Template(question=q, language="de", weight=per_question, mode="keine_antwort",
-                               no_answer=True, confidence=0.2, rising=bool(gap.get("rising")))
+                               answer=NO_ANSWER_TEXT, no_answer=True, confidence=0.2,
+                               rising=bool(gap.get("rising")))
                       for q in gap["questions"]]
     for language, questions in data["languages"].items():
         templates += [Template(question=q, language=language, weight=1.0, confidence=0.5,

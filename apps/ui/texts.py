@@ -380,7 +380,7 @@ TEXTS: dict[str, dict[str, str]] = {
 # The Analyse page (issue 4).
 TEXTS["de"].update({
     "nav.analytics": "Analyse",
-    "an.title": "Analyse der Chatprotokolle",
+    "an.title": "Analyse",
     "an.privacy": "Alle Fragen, Antworten und Kommentare sind vor dem Speichern geschwärzt "
     "(E-Mail, Telefon, IBAN, Namen nach Anrede …); IP-Adressen werden nie gespeichert.",
     "an.syncing": "Neue Protokolle übernehmen …",
@@ -448,7 +448,13 @@ TEXTS["de"].update({
     "an.drill": "Auswahl: {what}",
     "an.drill_clear": "Auswahl aufheben",
     "an.drill_cluster": "Inhaltslücke „{label}“",
-    "an.turns": "Nachrichten ({shown} von {total} neuesten)",
+    "an.turns": "Die {shown} neuesten von {total} Nachrichten",
+    "an.turns_all": "{total} Nachrichten",
+    "an.time": "Zeit",
+    "an.bot": "Bot",
+    "an.channel": "Kanal",
+    "an.answer": "Antwort",
+    "an.rating": "Bewertung",
     "an.pick_conversation": "Gespräch",
     "an.transcript": "Verlauf des Gesprächs (geschwärzt)",
     "an.export": "Export der gefilterten Protokolle",
@@ -459,7 +465,7 @@ TEXTS["de"].update({
 })
 TEXTS["en"].update({
     "nav.analytics": "Analytics",
-    "an.title": "Chat log analytics",
+    "an.title": "Analytics",
     "an.privacy": "All questions, answers and comments are redacted before they are stored "
     "(e-mail, phone, IBAN, names after salutations …); IP addresses are never stored.",
     "an.syncing": "Taking over new logs …",
@@ -527,7 +533,13 @@ TEXTS["en"].update({
     "an.drill": "Selection: {what}",
     "an.drill_clear": "Clear selection",
     "an.drill_cluster": "content gap “{label}”",
-    "an.turns": "Messages ({shown} of the {total} newest)",
+    "an.turns": "The {shown} newest of {total} messages",
+    "an.turns_all": "{total} messages",
+    "an.time": "Time",
+    "an.bot": "Bot",
+    "an.channel": "Channel",
+    "an.answer": "Answer",
+    "an.rating": "Rating",
     "an.pick_conversation": "Conversation",
     "an.transcript": "Course of the conversation (redacted)",
     "an.export": "Export of the filtered logs",

@@ -68,7 +68,7 @@ def metrics(app: AppTest) -> dict[str, str]:
 
 def test_the_figures_of_the_chosen_workspace(engine: Engine) -> None:
     app = open_analyse()
-    assert app.title[0].value == "Analyse der Chatprotokolle"
+    assert app.title[0].value == "Analyse"
     shown = metrics(app)
     assert shown["Gespräche"] == "3" and shown["Nachrichten"] == "5"
     assert shown["beantwortet"] == "40,0 %" and shown["keine gute Antwort"] == "40,0 %"
@@ -116,7 +116,7 @@ def test_a_content_gap_drills_down_to_its_conversations(engine: Engine) -> None:
     assert app.radio(key="an-section").value == "transcripts"
     assert any("Inhaltslücke" in i.value for i in app.info)
     listed = app.dataframe[0].value
-    assert set(listed["question"]) == {"Wie lange ist die Wartezeit für einen Kitaplatz?",
+    assert set(listed["Frage"]) == {"Wie lange ist die Wartezeit für einen Kitaplatz?",
                                        "Wartezeit Kitaplatz wie lange?"}
     transcript = [t.value for t in app.text]
     assert "Wartezeit Kitaplatz wie lange?" in transcript or \
