@@ -22,6 +22,7 @@ setup: $(STAMP)
 
 sample: setup
 	$(PY) -m pipelines sample
+	$(PY) -m pipelines demo-logs --days 60 --if-empty
 
 run: sample
 	$(PY) -m apps.serve --server.address 127.0.0.1 --server.port $(PORT) \

@@ -285,10 +285,13 @@ def cmd_demo_logs(args: argparse.Namespace) -> int:
     """Synthetic conversations (marked as such) so the analytics page has something to show."""
     from tqdm import tqdm
 
-    from pipelines.demo_logs import generate
+    from pipelines.demo_logs import generate, has_synthetic_logs
 
     engine = _engine()
     workspace = args.workspace or engine.settings.default_workspace
+    if args.if_empty and has_synthetic_logs(engine, workspace):
+        print(f"Arbeitsbereich „{workspace}“ hat schon synthetische Gespräche; nichts erzeugt.")
+        return 0
     bars: dict[str, Any] = {}
 
     def progress(what: str, done: int, total: int) -> None:
@@ -421,6 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-answers", action="store_true",
                       help="Antworten erfinden statt sie vom Bot geben zu lassen (schneller)")
+    demo.add_argument("--if-empty", action="store_true",
+                      help="nur, wenn der Arbeitsbereich noch keine synthetischen Gespräche hat")
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(func=cmd_demo_logs)
 

@@ -22,13 +22,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from pipelines.assistant import NO_ANSWER_TEXT
 from pipelines.bots import BotRepository
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT
-from pipelines.store.models import Conversation, Feedback, Message
+from pipelines.store.models import Conversation, Feedback, Message, Workspace
 
 QUESTIONS_FILE = REPO_ROOT / "data" / "sample" / "demo_logs.yaml"
 TESTSET_FILE = REPO_ROOT / "data" / "sample" / "musterstadt_testset.jsonl"
@@ -208,6 +208,13 @@ def generate(engine: Engine, workspace: str, bot: str, days: int = 60,
             progress("Tage", offset + 1, days)
     writer.flush()
     return DemoSummary(workspace, bot, first, end, conversations, messages, writer.feedback_rows)
+
+
+def has_synthetic_logs(engine: Engine, workspace: str) -> bool:
+    with engine.session() as session:
+        return session.scalar(
+            select(Conversation.id).join(Workspace, Workspace.id == Conversation.workspace_id)
+            .where(Workspace.slug == workspace, Conversation.synthetic).limit(1)) is not None
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

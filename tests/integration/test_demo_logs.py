@@ -115,3 +115,6 @@ def test_cli(engine: Engine) -> None:
     summary = json.loads(done.stdout)
     assert summary["messages"] == counts(engine)[2] > 0
     assert summary["bot"] == BOT
+    again = run("--bot", BOT, "--days", "3", "--no-answers", "--if-empty")  # as `make run`
+    assert again.returncode == 0 and "schon synthetische Gespräche" in again.stdout
+    assert counts(engine)[2] == summary["messages"]
