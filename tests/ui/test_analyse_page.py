@@ -5,7 +5,7 @@ editor no Analyse page."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +18,8 @@ from pipelines.accounts import UserRepository
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT, get_settings
 from pipelines.store.models import Message
-from tests.conftest import closed_port_url
 from tests.support.chatlog import conversation, turn
+from tests.ui.conftest import sign_in
 
 APP = str(REPO_ROOT / "apps" / "workspace.py")
 ANALYSE = str(REPO_ROOT / "pages" / "analyse.py")
@@ -27,13 +27,9 @@ PASSWORD = "sehr-geheim-123"
 
 
 @pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def engine(engine: Engine) -> Engine:
     """Yesterday's log: five turns in "standard" (two of them about a content gap), two in
     "jena"."""
-    monkeypatch.setenv("CHATWERKSTATT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_HOST", closed_port_url())
-    get_settings.cache_clear()
-    engine = Engine(get_settings())
     noon = datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0) \
         - timedelta(days=1)
     c1 = conversation(engine, "standard", "rathaus-bot", "public", "c1")
@@ -51,8 +47,7 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     c4 = conversation(engine, "jena", "jena-bot", "public", "c4")
     turn(engine, c4, noon, "Wo ist das Bürgeramt Jena?", "extractive", 90)
     turn(engine, c4, noon + timedelta(minutes=2), "Und die Öffnungszeiten?", "extractive", 90)
-    yield engine
-    get_settings.cache_clear()
+    return engine
 
 
 def open_analyse() -> AppTest:
@@ -147,16 +142,6 @@ def test_an_empty_log_says_how_to_get_data(tmp_path: Path,
     get_settings.cache_clear()
 
 
-def sign_in(username: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=180).run()
-    [t for t in app.text_input if t.label == "Benutzername"][0].set_value(username)
-    [t for t in app.text_input if t.label == "Passwort"][0].set_value(PASSWORD)
-    [b for b in app.button if b.label == "Anmelden"][0].click()
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
 def test_an_analyst_sees_her_workspace_only_an_editor_no_analytics(
         engine: Engine, server_address: Callable[[str], None]) -> None:
     server_address("0.0.0.0")
@@ -166,14 +151,14 @@ def test_an_analyst_sees_her_workspace_only_an_editor_no_analytics(
         users.grant("anna", "jena", "analyst")
         users.create_user("erik", PASSWORD)
         users.grant("erik", "jena", "editor")
-    app = sign_in("anna")
+    app = sign_in("anna", PASSWORD)
     app.switch_page(ANALYSE).run()
     assert not app.exception, app.exception
     assert list(app.multiselect(key="an-workspaces").options) == ["Jena"]
     assert metrics(app)["Nachrichten"] == "2"
     assert app.multiselect(key="an-bots").options == ["jena-bot"]
 
-    editor = sign_in("erik")
+    editor = sign_in("erik", PASSWORD)
     # The editor's navigation has no Analyse page at all.
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         editor.switch_page(ANALYSE)

@@ -3,29 +3,15 @@ YAML. (What an analyst may not do is tested with a real sign-in in test_sign_in.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines.bots import BotRepository
 from pipelines.engine import Engine
-from pipelines.settings import REPO_ROOT, get_settings
+from pipelines.settings import REPO_ROOT
 from pipelines.workspace import knowledge_bases
-from tests.conftest import closed_port_url
 
 APP = str(REPO_ROOT / "apps" / "workspace.py")
 BOTS = str(REPO_ROOT / "pages" / "bots.py")
-
-
-@pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("CHATWERKSTATT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_HOST", closed_port_url())
-    get_settings.cache_clear()
-    yield Engine(get_settings())
-    get_settings.cache_clear()
 
 
 def open_bots() -> AppTest:

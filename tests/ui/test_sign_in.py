@@ -3,8 +3,7 @@ role shows only its pages; a user of workspace A never sees workspace B."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,21 +11,16 @@ from streamlit.testing.v1 import AppTest
 from pipelines.accounts import UserRepository
 from pipelines.assistant import ensure_bot
 from pipelines.engine import Engine
-from pipelines.settings import REPO_ROOT, get_settings
-from tests.conftest import closed_port_url
+from pipelines.settings import REPO_ROOT
+from tests.ui.conftest import sign_in as sign_in_as
 
 APP = str(REPO_ROOT / "apps" / "workspace.py")
 PASSWORD = "sehr-geheim-123"
 
 
 @pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           server_address: Callable[[str], None]) -> Iterator[Engine]:
+def engine(engine: Engine, server_address: Callable[[str], None]) -> Engine:
     server_address("0.0.0.0")
-    monkeypatch.setenv("CHATWERKSTATT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_HOST", closed_port_url())
-    get_settings.cache_clear()
-    engine = Engine(get_settings())
     ensure_bot(engine, "jena-bot", workspace="jena")
     ensure_bot(engine, "sued-bot", workspace="suederbrarup")
     with engine.session() as session:
@@ -36,20 +30,11 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         users.create_user("erik", PASSWORD, display_name="Erik Redaktion")
         users.grant("erik", "jena", "editor")
         users.create_user("olga", PASSWORD)
-    yield engine
-    get_settings.cache_clear()
+    return engine
 
 
 def sign_in(username: str, password: str = PASSWORD) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120).run()
-    assert not app.exception, app.exception
-    assert app.title[0].value == "Anmelden"
-    [t for t in app.text_input if t.label == "Benutzername"][0].set_value(username)
-    [t for t in app.text_input if t.label == "Passwort"][0].set_value(password)
-    [b for b in app.button if b.label == "Anmelden"][0].click()
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return sign_in_as(username, password)
 
 
 def test_nothing_but_the_login_without_signing_in(engine: Engine) -> None:
