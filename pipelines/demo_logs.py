@@ -124,6 +124,8 @@ def answered_by_bot(engine: Engine, workspace: str, bot: str, templates: list[Te
     assistant = Assistant(engine, bot, workspace=workspace, channel="api", log_turns=False)
     answered = []
     for number, template in enumerate(templates, start=1):
+        if progress:
+            progress(number, len(templates))
         if template.handoff:
             answered.append(template)
             continue
@@ -135,8 +137,6 @@ def answered_by_bot(engine: Engine, workspace: str, bot: str, templates: list[Te
                         "page": c.page, "section": c.section} for c in result.citations],
             timings={k: v for k, v in result.timings_ms.items() if k != "protokoll"},
         ))
-        if progress:
-            progress(number, len(templates))
     return answered
 
 

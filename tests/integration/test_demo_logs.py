@@ -72,7 +72,12 @@ def test_each_question_is_answered_once_by_the_bot_and_not_logged(engine: Engine
                                                                    corpus: Path) -> None:
     bot_on_corpus(engine, corpus, BOT)
     passport = [t for t in question_templates() if t.question == "Was kostet ein Reisepass?"]
-    [answered] = answered_by_bot(engine, "standard", BOT, passport)
+    person = [t for t in question_templates() if t.handoff][:1]
+    steps: list[tuple[int, int]] = []
+    answered, handoff = answered_by_bot(engine, "standard", BOT, passport + person,
+                                        lambda done, total: steps.append((done, total)))
+    assert steps == [(1, 2), (2, 2)]  # the progress bar reaches its end
+    assert handoff == person[0]  # requests for a person are not asked
     assert "70,00 Euro" in answered.answer and answered.mode == "extractive"
     assert answered.citations[0]["title"] and answered.timings["suche"] > 0
     assert counts(engine)[2] == 0
