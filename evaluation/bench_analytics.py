@@ -157,7 +157,3 @@ def pandas_only(engine: Engine, start: date | None, end: date) -> dict[str, Any]
         "languages": frame.groupby("language").size(),
         "top": frame["question"].str.lower().value_counts().head(20),
     }
-
-
-def summary(payload: dict[str, Any]) -> dict[str, Any]:
-    return payload

@@ -65,11 +65,8 @@ if not summaries:
     st.info(ui.t("bots.none"))
     st.stop()
 
-slugs = list(summaries)
-current = st.session_state.get("bot")
-slug = st.selectbox(ui.t("bots.pick"), slugs, index=slugs.index(current) if current in slugs
-                    else 0, format_func=summaries.__getitem__)
-st.session_state["bot"] = slug
+slug = ui.remembered_choice(ui.t("bots.pick"), list(summaries), "bot",
+                           format_func=summaries.__getitem__)
 with engine.session() as session:
     repo = BotRepository(session, workspace)
     config, version = repo.get(slug)

@@ -38,12 +38,9 @@ if not bases:
     st.info(ui.t("docs.no_kb"))
     st.stop()
 
-slugs = list(bases)
-chosen = st.session_state.get("kb")
-kb = st.selectbox(ui.t("docs.kb"), slugs, index=slugs.index(chosen) if chosen in slugs else 0,
-                  format_func=lambda s: f"{bases[s].name} ({bases[s].documents} "
-                                        f"{ui.t('docs.documents_short')})")
-st.session_state["kb"] = kb
+kb = ui.remembered_choice(ui.t("docs.kb"), list(bases), "kb",
+                         format_func=lambda s: f"{bases[s].name} ({bases[s].documents} "
+                                               f"{ui.t('docs.documents_short')})")
 ingestor = Ingestor(engine, workspace, kb)
 
 STATUS_LABELS = {"neu": "docs.status_new", "aktualisiert": "docs.status_updated",

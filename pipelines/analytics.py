@@ -328,8 +328,9 @@ class Figures:
 def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figures:
     where, params = log_filter.where("t")
     with mirror.connect() as con:
-        def frame(sql: str, extra: Sequence[Any] = ()) -> pd.DataFrame:
-            return con.execute(sql.format(where=where), [*params, *extra]).df()
+        def frame(sql: str, extra: Sequence[Any] = (), filters: int = 1) -> pd.DataFrame:
+            """`sql` with the filter at each {where} (`filters` times) and `extra` after it."""
+            return con.execute(sql.format(where=where), [*params * filters, *extra]).df()
 
         kpi_row = frame("""
             SELECT count(*) AS messages, count(DISTINCT conversation_id) AS conversations,
@@ -381,8 +382,7 @@ def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figu
         latency = frame(" UNION ALL ".join(
             f"SELECT '{step}' AS step, quantile_cont(t_{step}, 0.5) AS p50, "
             f"quantile_cont(t_{step}, 0.95) AS p95, count(t_{step}) AS turns "
-            f"FROM turns t WHERE {{where}}" for step in STEPS),
-            [value for _ in STEPS[1:] for value in params])
+            f"FROM turns t WHERE {{where}}" for step in STEPS), filters=len(STEPS))
         latency = latency[latency["turns"] > 0].reset_index(drop=True)
         languages = frame("""
             SELECT language, count(*) AS messages FROM turns t WHERE {where}

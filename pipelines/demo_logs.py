@@ -12,6 +12,7 @@ grows over the period; topics marked `rising` are asked more and more.
 from __future__ import annotations
 
 import json
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -221,7 +222,7 @@ def _poisson(rng: random.Random, mean: float) -> int:
     """Knuth's method for small means, a rounded normal for large ones."""
     if mean > 50:
         return max(0, round(rng.gauss(mean, mean ** 0.5)))
-    limit, count, product = pow(2.718281828459045, -mean), 0, rng.random()
+    limit, count, product = math.exp(-mean), 0, rng.random()
     while product > limit:
         count += 1
         product *= rng.random()

@@ -114,6 +114,18 @@ def sidebar(allowed_workspaces: dict[str, str] | None = None) -> None:
     )
 
 
+def remembered_choice(label: str, options: list[str], state_key: str,
+                      format_func: Any = str, **kwargs: Any) -> str:
+    """A select box that keeps its choice in `state_key` across pages and reruns (another
+    page may preset it, e.g. to the bot or knowledge base just created)."""
+    current = st.session_state.get(state_key)
+    chosen = st.selectbox(label, options,
+                          index=options.index(current) if current in options else 0,
+                          format_func=format_func, **kwargs)
+    st.session_state[state_key] = chosen
+    return str(chosen)
+
+
 def german_datetime(value: Any) -> str:
     return value.strftime("%d.%m.%Y %H:%M") if value else "–"
 

@@ -165,12 +165,19 @@ def test_delete_a_document_after_confirming(engine: Engine) -> None:
     assert any("hundesteuer.md" in s.value for s in app.success)  # what the click did
 
 
-def test_connection_test_lists_the_models_of_the_server(
-    data_dir: Path, fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def llm_env(fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> FakeLLMServer:
+    """The workspace's Ollama is the stand-in server of this test."""
     monkeypatch.setenv("CHATWERKSTATT_OLLAMA_HOST", fake_llm.url)
     monkeypatch.setenv("CHATWERKSTATT_OLLAMA_MODEL", fake_llm.models[0])
     get_settings.cache_clear()
+    return fake_llm
+
+
+def test_connection_test_lists_the_models_of_the_server(
+    data_dir: Path, llm_env: FakeLLMServer
+) -> None:
+    fake_llm = llm_env
     app = run(page("einstellungen"))
     app.button(key="llm-test").click().run()
     assert not app.exception
@@ -205,11 +212,9 @@ def test_a_bot_of_another_workspace_is_not_shown(engine: Engine) -> None:
 
 
 def test_chat_against_the_stand_in_ollama_streams_an_llm_answer(
-    engine: Engine, fake_llm: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, llm_env: FakeLLMServer
 ) -> None:
-    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_HOST", fake_llm.url)
-    monkeypatch.setenv("CHATWERKSTATT_OLLAMA_MODEL", fake_llm.models[0])
-    get_settings.cache_clear()
+    fake_llm = llm_env
     app = run(page("chat"))
     app.chat_input[0].set_value("Wie hoch ist die Hundesteuer?").run()
     assert not app.exception, app.exception
