@@ -19,19 +19,25 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
+from pipelines import curated
 from pipelines.bots import BotConfig, BotRepository
 from pipelines.engine import Engine
 from pipelines.extractive import extractive_answer
+from pipelines.handoff import offer_text, wants_person
 from pipelines.index import Hit
 from pipelines.language import detect_language
 from pipelines.llm.providers import LLMError, LLMProvider, Message, get_provider
 from pipelines.privacy import redact
 from pipelines.prompts import render_prompt
 from pipelines.retrieval import confidence, retrieve, term_statistics
+from pipelines.scope import ScopeDecision, check_scope, outside_scope
 from pipelines.store.models import Conversation
 from pipelines.store.models import Message as MessageRow
 
-AnswerMode = Literal["llm", "extractive", "keine_antwort"]
+# llm / extractive: from the documents; kuratiert: a curated answer of the administration;
+# verweis: the question belongs to another office (scope gate); mensch: the citizen asked for a
+# person; keine_antwort: no reliable answer.
+AnswerMode = Literal["llm", "extractive", "kuratiert", "verweis", "mensch", "keine_antwort"]
 HISTORY_TURNS = 3
 # Where a question came from: the workspace's test chat, the public chat on a town's website,
 # voice input, the JSON API, the command line.
@@ -41,6 +47,9 @@ SNIPPET_CHARS = 300
 MODE_LABELS = {
     "llm": "Antwort des Sprachmodells aus den Quellen",
     "extractive": "Extraktiver Modus: wörtliche Sätze aus den Quellen, ohne Sprachmodell",
+    "kuratiert": "Geprüfte Antwort der Verwaltung",
+    "verweis": "Verweis an die zuständige Stelle",
+    "mensch": "Übergabe an einen Menschen angeboten",
     "keine_antwort": "Keine verlässliche Antwort in den Unterlagen gefunden",
 }
 NO_ANSWER_TEXT = (
@@ -94,8 +103,14 @@ class TurnResult:
     model: str | None = None
     notice: str = ""
     search_query: str = ""
-    # The turn handed the conversation to a person (issue 5 sets it; analytics counts it).
+    # The turn offers the handoff to a person: why (pipelines.handoff.REASON_LABELS) and the
+    # offer in the citizen's language.
     handoff: bool = False
+    handoff_reason: str = ""
+    handoff_offer: str = ""
+    curated_answer_id: int | None = None
+    # Why the scope gate decided as it did ("Verweis an …: Stichwort „…“"), for "Warum?".
+    scope_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -176,56 +191,86 @@ class Assistant:
                 llm_up = provider.is_available()
         search_query = question
         notice = ""
-        if history:
-            with timer.step("umformulieren"):
-                search_query, notice = self._condense(question, history, provider, llm_up)
-        with timer.step("suche"):
-            hits = retrieve(self.engine, self.workspace, self.bot.effective_knowledge_bases(),
-                            search_query, k=self.bot.retrieval.top_k,
-                            text_weight=self.bot.retrieval.text_weight)
-        with timer.step("bewertung"):
-            stats = term_statistics(self.engine, self.workspace,
-                                    self.bot.effective_knowledge_bases())
-            score = confidence(search_query, hits, stats)
-        no_answer = not hits or score < self.bot.retrieval.confidence_threshold
+        handoff_reason = ""
+        hits: list[Hit] = []
+        score = 0.0
+        citations: list[Citation] = []
+        model: str | None = None
+        found: curated.CuratedMatch | None = None
         mode: AnswerMode
         answer = ""
-        model: str | None = None
-        if no_answer:
-            mode, answer = "keine_antwort", NO_ANSWER_TEXT
-        elif provider is not None and llm_up:
-            mode, model = "llm", provider.model
-            with timer.step("antwort"):
-                try:
-                    for delta in provider.stream_chat(self._answer_messages(search_query, hits,
-                                                                            language)):
-                        answer += delta
-                        yield TurnEvent("delta", delta)
-                except LLMError as exc:
-                    failure = f"Das Sprachmodell hat nicht vollständig geantwortet ({exc})."
-                else:
-                    failure = "" if answer.strip() else "Das Sprachmodell hat leer geantwortet."
-            if failure:
-                if answer:
-                    yield TurnEvent("reset")
-                notice = (f"{failure} Die Antwort wurde stattdessen aus den Quellen "
-                          "zusammengestellt.")
-                mode, model, answer = "extractive", None, ""
+        if self.bot.handoff.enabled and wants_person(question):
+            mode, answer, no_answer, handoff_reason = "mensch", offer_text(language), True, "mensch"
         else:
-            mode = "extractive"
-            if provider is not None:
-                notice = ("Kein Sprachmodell erreichbar – die Antwort besteht aus wörtlichen "
-                          "Sätzen der Quellen (extraktiver Modus).")
-        if mode == "extractive":
-            with timer.step("antwort"):
-                answer = extractive_answer(search_query, hits)
-            if not answer:
-                mode, answer, no_answer = "keine_antwort", NO_ANSWER_TEXT, True
-            else:
-                yield TurnEvent("delta", answer)
-        if mode == "keine_antwort":
+            with timer.step("gepruefte_antworten"):
+                found = self._curated(question)
+        with timer.step("zustaendigkeit"):
+            decision = (check_scope(self.bot.scope, question, self.engine.embedder)
+                        if not handoff_reason and found is None else ScopeDecision("unknown"))
+        if handoff_reason:
+            pass
+        elif found is not None:
+            mode, answer, no_answer, score = "kuratiert", found.answer, False, found.score
+            citations = [Citation(1, found.source, found.source, None, "", "", "", found.score,
+                                  "")] if found.source else []
+        elif decision.kind == "redirect" and decision.redirect is not None:
+            mode, answer, no_answer = "verweis", decision.redirect.message, False
+        if handoff_reason or found is not None or mode == "verweis":
             yield TurnEvent("delta", answer)
-        citations = [] if mode == "keine_antwort" else self._citations(answer, hits)
+        else:
+            if history:
+                with timer.step("umformulieren"):
+                    search_query, notice = self._condense(question, history, provider, llm_up)
+            with timer.step("suche"):
+                hits = retrieve(self.engine, self.workspace,
+                                self.bot.effective_knowledge_bases(), search_query,
+                                k=self.bot.retrieval.top_k,
+                                text_weight=self.bot.retrieval.text_weight)
+            with timer.step("bewertung"):
+                stats = term_statistics(self.engine, self.workspace,
+                                        self.bot.effective_knowledge_bases())
+                score = confidence(search_query, hits, stats)
+            no_answer = not hits or score < self.bot.retrieval.confidence_threshold
+            if no_answer:
+                mode, answer = "keine_antwort", NO_ANSWER_TEXT
+            elif provider is not None and llm_up:
+                mode, model = "llm", provider.model
+                with timer.step("antwort"):
+                    try:
+                        for delta in provider.stream_chat(
+                                self._answer_messages(search_query, hits, language)):
+                            answer += delta
+                            yield TurnEvent("delta", delta)
+                    except LLMError as exc:
+                        failure = f"Das Sprachmodell hat nicht vollständig geantwortet ({exc})."
+                    else:
+                        failure = "" if answer.strip() else "Das Sprachmodell hat leer geantwortet."
+                if failure:
+                    if answer:
+                        yield TurnEvent("reset")
+                    notice = (f"{failure} Die Antwort wurde stattdessen aus den Quellen "
+                              "zusammengestellt.")
+                    mode, model, answer, handoff_reason = "extractive", None, "", "llm_fehler"
+            else:
+                mode = "extractive"
+                if provider is not None:
+                    notice = ("Kein Sprachmodell erreichbar – die Antwort besteht aus wörtlichen "
+                              "Sätzen der Quellen (extraktiver Modus).")
+            if mode == "extractive":
+                with timer.step("antwort"):
+                    answer = extractive_answer(search_query, hits)
+                if not answer:
+                    mode, answer, no_answer = "keine_antwort", NO_ANSWER_TEXT, True
+                else:
+                    yield TurnEvent("delta", answer)
+            if mode == "keine_antwort":
+                handoff_reason = "keine_antwort"
+                if outside_scope(self.bot.scope, decision):
+                    answer, handoff_reason = self.bot.scope.outside_message, "zustaendigkeit"
+                yield TurnEvent("delta", answer)
+            else:
+                citations = self._citations(answer, hits)
+        offer = handoff_reason and self.bot.handoff.enabled
         timer.timings["gesamt"] = round((time.perf_counter() - started) * 1000, 2)
         result = TurnResult(
             answer=answer.strip(),
@@ -243,7 +288,14 @@ class Assistant:
             model=model,
             notice=notice,
             search_query=search_query,
+            handoff=bool(offer),
+            handoff_reason=handoff_reason if offer else "",
+            handoff_offer=offer_text(language) if offer else "",
+            curated_answer_id=found.id if found else None,
+            scope_note=decision.explain(),
         )
+        if found is not None and self.log_turns:
+            curated.record_hit(self.engine, found.id)
         if self.log_turns:
             with timer.step("protokoll"):
                 result.message_id = self._log(question, result)
@@ -251,6 +303,12 @@ class Assistant:
         yield TurnEvent("final", result=result)
 
     # -- steps -----------------------------------------------------------------------
+    def _curated(self, question: str) -> curated.CuratedMatch | None:
+        if not self.bot.curated.enabled:
+            return None
+        return curated.match(self.engine, self.workspace, self.bot.slug, question,
+                             self.bot.curated.threshold)
+
     def _history(self, conversation_id: str) -> list[_PastTurn]:
         with self.engine.session() as session:
             rows = session.scalars(
@@ -344,6 +402,8 @@ class Assistant:
                 confidence=result.confidence,
                 no_answer=result.no_answer,
                 handoff=result.handoff,
+                handoff_reason=result.handoff_reason or None,
+                curated_answer_id=result.curated_answer_id,
                 citations=[asdict(c) for c in result.citations],
                 timings_ms=timings,
                 error=result.notice or None,

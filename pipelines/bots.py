@@ -93,6 +93,107 @@ class LLMSettings(BaseModel):
     )
 
 
+
+class Redirect(BaseModel):
+    """Where to send a question the bot is not responsible for."""
+
+    model_config = ConfigDict(extra="forbid", title="Verweis")
+    name: str = Field(min_length=1, max_length=200, title="Zuständige Stelle",
+                      description="Wer zuständig ist, z. B. „Jobcenter Musterland“.")
+    keywords: list[str] = Field(
+        default_factory=list, title="Stichwörter",
+        description="Wörter oder Wendungen, an denen eine Frage für diese Stelle zu erkennen "
+                    "ist, z. B. „Bürgergeld“. Wortteile zählen mit: „Rente“ erkennt auch "
+                    "„Altersrente“.")
+    examples: list[str] = Field(
+        default_factory=list, title="Beispielfragen",
+        description="Typische Fragen für diese Stelle; ähnlich gemeinte Fragen werden auch "
+                    "ohne die Stichwörter erkannt.")
+    message: str = Field(min_length=1, title="Antworttext",
+                         description="Was der Assistent antwortet, mit Kontakt, z. B. „Dafür "
+                                     "ist das Jobcenter zuständig: …“.")
+
+
+class ScopeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Zuständigkeit")
+    topics: list[str] = Field(
+        default_factory=list, title="Zuständig für",
+        description="Themen, zu denen der Assistent Auskunft gibt, eines je Zeile, z. B. "
+                    "„Personalausweis und Reisepass“. Leer = alles, was in den Unterlagen "
+                    "steht.")
+    redirects: list[Redirect] = Field(
+        default_factory=list, title="Verweise",
+        description="Wofür andere zuständig sind. Eine solche Frage bekommt den Verweis statt "
+                    "einer geratenen Antwort.")
+    semantic_threshold: float = Field(
+        0.8, ge=0, le=1, title="Ähnlichkeit für Beispielfragen",
+        description="Wie ähnlich (0 bis 1) eine Frage einer Beispielfrage sein muss, damit "
+                    "der Verweis auch ohne Stichwort greift. Höher = seltener.")
+    outside_message: str = Field(
+        "Dafür bin ich leider nicht zuständig. Allgemeine Auskunft zu Behörden erhalten Sie "
+        "unter der Behördennummer 115.",
+        title="Antwort außerhalb der Zuständigkeit",
+        description="Antwort auf Fragen, die weder zu den Themen noch zu einem Verweis "
+                    "passen; danach wird die Übergabe an einen Menschen angeboten.")
+
+
+class Office(BaseModel):
+    """An office (Amt) that takes over conversations on its topics."""
+
+    model_config = ConfigDict(extra="forbid", title="Amt")
+    key: str = Field(title="Kurzname", description="Kurzer eindeutiger Name, z. B. "
+                     "„buergerbuero“.")
+    name: str = Field(min_length=1, max_length=200, title="Name",
+                      description="z. B. „Bürgerbüro“.")
+    email: str = Field("", title="E-Mail des Amts",
+                       description="Hierhin geht ein Hinweis auf jede neue Anfrage; leer = "
+                                   "nur im Posteingang.")
+    hours: str = Field("Mo–Fr 8:00–16:00", title="Servicezeiten",
+                       description="Wann das Amt Anfragen bearbeitet, z. B. „Mo–Do "
+                                   "8:00–16:00; Fr 8:00–12:00“.")
+    topics: list[str] = Field(default_factory=list, title="Themen",
+                              description="Stichwörter der Anfragen, die dieses Amt bekommt.")
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_slug(cls, value: str) -> str:
+        return BotConfig._slug_is_url_safe(value)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_parse(cls, value: str) -> str:
+        from pipelines.office_hours import parse_hours
+
+        parse_hours(value)
+        return value
+
+
+class HandoffSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Übergabe an Menschen")
+    enabled: bool = Field(
+        True, title="Übergabe anbieten",
+        description="Bei fehlender guter Antwort, außerhalb der Zuständigkeit, bei Ausfall "
+                    "des Sprachmodells und auf Wunsch bietet der Assistent an, dass ein "
+                    "Mensch übernimmt.")
+    offices: list[Office] = Field(
+        default_factory=list, title="Ämter",
+        description="Wohin Anfragen gehen: je Amt Themen, E-Mail und Servicezeiten. Ohne "
+                    "passendes Thema geht die Anfrage an das erste Amt; ohne Ämter an den "
+                    "allgemeinen Posteingang.")
+
+
+class CuratedSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Geprüfte Antworten")
+    enabled: bool = Field(True, title="Geprüfte Antworten verwenden",
+                          description="Passt eine Frage zu einer geprüften Antwort der "
+                                      "Verwaltung, kommt diese zuerst.")
+    threshold: float = Field(
+        0.58, ge=0, le=1, title="Schwelle",
+        description="Wie gut (0 bis 1) eine Frage zu einer geprüften Antwort passen muss "
+                    "(Wortgleichheit und Bedeutung zusammen). Höher = nur bei sehr ähnlichen "
+                    "Fragen.")
+
+
 class BotConfig(BaseModel):
     """Everything that makes a bot; each saved change becomes a new version."""
 
@@ -165,6 +266,22 @@ class BotConfig(BaseModel):
         title="Antwortstil",
         description="kurz (höchstens vier Sätze), ausführlich (mit allen Schritten und "
                     "Unterlagen) oder in Stichpunkten.",
+    )
+
+    scope: ScopeSettings = Field(
+        default_factory=ScopeSettings,
+        title="Zuständigkeit",
+        description="Wofür der Assistent zuständig ist und wohin er für den Rest verweist.",
+    )
+    handoff: HandoffSettings = Field(
+        default_factory=HandoffSettings,
+        title="Übergabe an Menschen",
+        description="Wann und an welches Amt der Assistent ein Gespräch übergibt.",
+    )
+    curated: CuratedSettings = Field(
+        default_factory=CuratedSettings,
+        title="Geprüfte Antworten",
+        description="Antworten der Verwaltung, die vor der Suche in den Unterlagen kommen.",
     )
 
     @field_validator("slug")

@@ -81,6 +81,23 @@ class Settings(BaseSettings):
     # Times of day on the analytics page (the store keeps UTC).
     timezone: str = "Europe/Berlin"
 
+    # E-mail (replies to citizens, notices to offices)
+    smtp_host: str | None = Field(
+        None, description="SMTP server host name or address; None = e-mail off."
+    )
+    smtp_port: int = Field(25, description="SMTP server port (25, 587 for STARTTLS, 465 for SSL).")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        "none", description="Transport security: plain, STARTTLS upgrade, or SSL from the start."
+    )
+    smtp_username: str = Field("", description="Login name; empty = send without logging in.")
+    smtp_password: SecretStr = Field(SecretStr(""), description="Password for smtp_username.")
+    smtp_sender: str = Field(
+        "chatwerkstatt@localhost", description="From address of every mail sent."
+    )
+    smtp_timeout: float = Field(
+        10.0, gt=0, description="Seconds to wait for the SMTP server per operation."
+    )
+
     @property
     def analytics_path(self) -> Path:
         """The columnar copy of the chat logs the analytics page reads (DuckDB)."""

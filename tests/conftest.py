@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.support.fixtures_bad_files",
     "tests.support.fixtures_postgres",
     "tests.support.corpus",
+    "tests.support.smtp",
 ]
 
 SAMPLE_CORPUS = REPO_ROOT / "data" / "sample" / "musterstadt"

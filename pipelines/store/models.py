@@ -137,13 +137,16 @@ class Message(Base):
     mode: Mapped[str] = mapped_column(String(20))
     confidence: Mapped[float] = mapped_column(Float)
     no_answer: Mapped[bool] = mapped_column(default=False)
-    # The turn offered or started the handoff to a person.
+    # The turn offered or started the handoff to a person, and why (pipelines.handoff.Reason).
     handoff: Mapped[bool] = mapped_column(default=False)
+    handoff_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
     citations: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Milliseconds per step; also "schwaerzungen": how many personal-data spans were redacted
     # from question and answer (question, search_query and answer are stored redacted).
     timings_ms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The curated answer served (mode "kuratiert"); None for every other turn.
+    curated_answer_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
@@ -191,3 +194,85 @@ class Feedback(Base):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Ticket(Base):
+    """A conversation handed to a person: routed to an office (Amt), worked on by clerks.
+
+    Question and transcript are copies of the (redacted) chat log, so a ticket stays readable
+    when the log is anonymised. The contact address is kept only until the ticket is closed.
+    """
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    bot_id: Mapped[int | None] = mapped_column(ForeignKey("bots.id", ondelete="SET NULL"),
+                                               nullable=True)
+    bot_version: Mapped[int] = mapped_column(Integer, default=0)
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True
+    )
+    # offen, in_bearbeitung, beantwortet, geschlossen
+    status: Mapped[str] = mapped_column(String(20), default="offen", index=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    office_key: Mapped[str] = mapped_column(String(80))
+    office_name: Mapped[str] = mapped_column(String(200))
+    office_email: Mapped[str] = mapped_column(String(300), default="")
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    question: Mapped[str] = mapped_column(Text)
+    transcript: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    contact_email: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketEvent.id"
+    )
+
+
+class TicketEvent(Base):
+    """The audit trail of a ticket: who did what, when."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class CuratedAnswer(Base):
+    """An answer written or approved by staff, served before the documents are searched.
+
+    `bot_slug` None: for every bot of the workspace. `questions` holds the phrasings it
+    answers; `hits` counts how often it was served.
+    """
+
+    __tablename__ = "curated_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    bot_slug: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    questions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(1000), default="")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), nullable=True
+    )
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,365 @@
+"""Curated answers: answers written or approved by staff, served before the documents.
+
+A new question is compared with every phrasing of every enabled curated answer of the bot (or of
+the whole workspace): word overlap (Dice coefficient of stemmed content words with compound
+parts) and meaning (cosine of sentence embeddings), averaged. At or above the bot's threshold
+the best answer is served, marked as curated, and its hit counter goes up.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+from sqlalchemy import or_, select, update
+
+from pipelines.bots import get_or_create_workspace
+from pipelines.documents.errors import DocumentError
+from pipelines.documents.readers import decode_text
+from pipelines.embeddings import Embedder, embed_query
+from pipelines.engine import Engine
+from pipelines.german import content_terms
+from pipelines.store.models import Bot, CuratedAnswer, Ticket, Workspace
+
+LEXICAL_WEIGHT = 0.5
+MAX_QUESTION_CHARS = 500
+MAX_ANSWER_CHARS = 10_000
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_ROWS = 5000
+QUESTION_COLUMNS = ("frage", "question", "fragen", "questions")
+ANSWER_COLUMNS = ("antwort", "answer")
+SOURCE_COLUMNS = ("quelle", "source")
+# Several phrasings in one cell: one per line or separated by "|".
+VARIANT_SEPARATORS = ("\n", "|")
+
+
+class CuratedError(ValueError):
+    """A curated answer that cannot be stored; the message names the reason in German."""
+
+
+@dataclass(frozen=True)
+class CuratedInfo:
+    id: int
+    bot_slug: str | None
+    questions: list[str]
+    answer: str
+    source: str
+    enabled: bool
+    hits: int
+    ticket_id: int | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CuratedMatch:
+    id: int
+    answer: str
+    source: str
+    matched_question: str
+    score: float
+    lexical: float
+    semantic: float
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    skipped: int = 0
+    # One German line per refused row or file, naming it and the reason.
+    problems: list[str] = field(default_factory=list)
+
+
+def save_curated(engine: Engine, workspace: str, questions: Iterable[str], answer: str,
+                 source: str = "", bot_slug: str | None = None, enabled: bool = True,
+                 curated_id: int | None = None, actor: str = "", ticket_id: int | None = None
+                 ) -> int:
+    """Create (or, with `curated_id`, change) a curated answer; returns its id."""
+    phrasings = _clean_questions(questions)
+    text = answer.strip()
+    if not text:
+        raise CuratedError("Die Antwort ist leer.")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise CuratedError(f"Die Antwort ist mit {len(text)} Zeichen zu lang; erlaubt sind "
+                           f"{MAX_ANSWER_CHARS}.")
+    with engine.session() as session:
+        ws = get_or_create_workspace(session, workspace)
+        if bot_slug and session.scalar(select(Bot.id).where(
+                Bot.workspace_id == ws.id, Bot.slug == bot_slug)) is None:
+            raise CuratedError(f"Einen Bot „{bot_slug}“ gibt es im Arbeitsbereich nicht.")
+        if curated_id is None:
+            row = CuratedAnswer(workspace_id=ws.id, created_by=actor[:120], ticket_id=ticket_id)
+            session.add(row)
+        else:
+            row = _row(session, workspace, curated_id)
+        row.questions = phrasings
+        row.answer = text
+        row.source = source.strip()[:1000]
+        row.bot_slug = bot_slug or None
+        row.enabled = enabled
+        row.updated_at = datetime.now(UTC)
+        session.flush()
+        return int(row.id)
+
+
+def list_curated(engine: Engine, workspace: str, bot_slug: str | None = None,
+                 enabled_only: bool = False) -> list[CuratedInfo]:
+    """The workspace's curated answers (for `bot_slug`: its own and those for every bot)."""
+    with engine.session() as session:
+        query = (select(CuratedAnswer).join(Workspace, Workspace.id == CuratedAnswer.workspace_id)
+                 .where(Workspace.slug == workspace))
+        if bot_slug is not None:
+            query = query.where(or_(CuratedAnswer.bot_slug.is_(None),
+                                    CuratedAnswer.bot_slug == bot_slug))
+        if enabled_only:
+            query = query.where(CuratedAnswer.enabled.is_(True))
+        return [_info(row) for row in session.scalars(query.order_by(CuratedAnswer.id))]
+
+
+def get_curated(engine: Engine, workspace: str, curated_id: int) -> CuratedInfo:
+    with engine.session() as session:
+        return _info(_row(session, workspace, curated_id))
+
+
+def set_enabled(engine: Engine, workspace: str, curated_id: int, enabled: bool) -> None:
+    with engine.session() as session:
+        row = _row(session, workspace, curated_id)
+        row.enabled = enabled
+        row.updated_at = datetime.now(UTC)
+
+
+def delete_curated(engine: Engine, workspace: str, curated_id: int) -> None:
+    with engine.session() as session:
+        session.delete(_row(session, workspace, curated_id))
+
+
+def from_ticket(engine: Engine, workspace: str, ticket_id: int, actor: str,
+                extra_questions: Iterable[str] = (), answer: str | None = None,
+                source: str = "") -> int:
+    """A clerk's reply becomes a curated answer for the ticket's bot: the ticket's question
+    (redacted) plus `extra_questions`, the reply (or an edited `answer`)."""
+    with engine.session() as session:
+        ticket = session.scalar(
+            select(Ticket).join(Workspace, Workspace.id == Ticket.workspace_id)
+            .where(Ticket.id == ticket_id, Workspace.slug == workspace))
+        if ticket is None:
+            raise CuratedError(f"Eine Anfrage Nr. {ticket_id} gibt es im Arbeitsbereich "
+                               f"„{workspace}“ nicht.")
+        if not (answer or ticket.reply):
+            raise CuratedError(f"Anfrage Nr. {ticket_id} ist noch nicht beantwortet.")
+        bot = session.get(Bot, ticket.bot_id) if ticket.bot_id else None
+        question, reply_text = ticket.question, answer or ticket.reply or ""
+    return save_curated(engine, workspace, [question, *extra_questions], reply_text,
+                        source=source, bot_slug=bot.slug if bot else None, actor=actor,
+                        ticket_id=ticket_id)
+
+
+def match(engine: Engine, workspace: str, bot_slug: str, question: str, threshold: float
+          ) -> CuratedMatch | None:
+    """The best enabled curated answer for `question` at or above `threshold`, or None."""
+    candidates = list_curated(engine, workspace, bot_slug, enabled_only=True)
+    if not candidates or not question.strip():
+        return None
+    best = best_match(engine.embedder, question, candidates)
+    return best if best is not None and best.score >= threshold else None
+
+
+def best_match(embedder: Embedder, question: str, candidates: list[CuratedInfo]
+               ) -> CuratedMatch | None:
+    terms = content_terms(question)
+    vector = embed_query(embedder, question)
+    best: CuratedMatch | None = None
+    for candidate in candidates:
+        vectors = _question_vectors(embedder, tuple(candidate.questions))
+        semantic = vectors @ vector
+        for index, phrasing in enumerate(candidate.questions):
+            lexical = dice(terms, content_terms(phrasing))
+            sem = max(0.0, float(semantic[index]))
+            score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * sem
+            if best is None or score > best.score:
+                best = CuratedMatch(candidate.id, candidate.answer, candidate.source, phrasing,
+                                    round(score, 4), round(lexical, 4), round(sem, 4))
+    return best
+
+
+def record_hit(engine: Engine, curated_id: int) -> None:
+    with engine.session() as session:
+        session.execute(update(CuratedAnswer).where(CuratedAnswer.id == curated_id)
+                        .values(hits=CuratedAnswer.hits + 1))
+
+
+def dice(left: set[str], right: set[str]) -> float:
+    return 2 * len(left & right) / (len(left) + len(right)) if left or right else 0.0
+
+
+# --------------------------------------------------------------------------- import
+
+
+def import_curated(engine: Engine, workspace: str, filename: str, data: bytes,
+                   bot_slug: str | None = None, actor: str = "") -> ImportReport:
+    """Curated answers from a CSV or XLSX table with the columns Frage/question and
+    Antwort/answer (optional Quelle/source). Bad rows are named and skipped, the rest is
+    stored; a phrasing already answered the same way is not stored twice."""
+    report = ImportReport()
+    name = PurePath(filename).name
+    try:
+        rows = _table_rows(name, data)
+    except CuratedError as exc:
+        report.problems.append(f"{name}: {exc}")
+        return report
+    existing = {(tuple(c.questions), c.answer) for c in list_curated(engine, workspace)}
+    for number, row in rows:
+        where = f"{name}, Zeile {number}"
+        questions = _split_variants(row.get("question", ""))
+        answer = row.get("answer", "").strip()
+        if not questions and not answer:
+            continue
+        try:
+            key = (tuple(_clean_questions(questions)), answer)
+            if key in existing:
+                report.skipped += 1
+                continue
+            save_curated(engine, workspace, questions, answer, row.get("source", ""),
+                         bot_slug=bot_slug, actor=actor)
+        except CuratedError as exc:
+            report.problems.append(f"{where}: {exc}")
+        else:
+            existing.add(key)
+            report.created += 1
+    return report
+
+
+def _table_rows(name: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
+    if not data:
+        raise CuratedError("Die Datei ist leer.")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise CuratedError(f"Die Datei ist mit {len(data) / 1024 / 1024:.1f} MB zu groß; "
+                           f"erlaubt sind {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".csv":
+        table = _csv_rows(data)
+    elif suffix == ".xlsx":
+        table = _xlsx_rows(data)
+    else:
+        raise CuratedError(f"Das Format „{suffix or 'ohne Endung'}“ wird nicht unterstützt; "
+                           "möglich sind CSV und XLSX.")
+    if not table:
+        raise CuratedError("Die Tabelle enthält keine Zeilen.")
+    header = [str(cell or "").strip().lower() for cell in table[0]]
+    columns = {
+        "question": _column(header, QUESTION_COLUMNS),
+        "answer": _column(header, ANSWER_COLUMNS),
+        "source": _column(header, SOURCE_COLUMNS),
+    }
+    if columns["question"] is None or columns["answer"] is None:
+        raise CuratedError("Die erste Zeile braucht die Spalten „Frage“ und „Antwort“ (oder "
+                           "„question“ und „answer“); gefunden: "
+                           + (", ".join(f"„{h}“" for h in header if h) or "keine") + ".")
+    if len(table) - 1 > MAX_IMPORT_ROWS:
+        raise CuratedError(f"Die Tabelle hat {len(table) - 1} Zeilen; erlaubt sind "
+                           f"{MAX_IMPORT_ROWS}.")
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        values = {key: _cell(cells, index) for key, index in columns.items()
+                  if index is not None}
+        rows.append((number, values))
+    return rows
+
+
+def _csv_rows(data: bytes) -> list[list[Any]]:
+    try:
+        text = decode_text(data)
+    except DocumentError as exc:
+        raise CuratedError(str(exc)) from exc
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=";,\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        return [row for row in csv.reader(io.StringIO(text), dialect) if any(row)]
+    except csv.Error as exc:
+        raise CuratedError(f"Die CSV-Datei ist fehlerhaft: {exc}.") from exc
+
+
+def _xlsx_rows(data: bytes) -> list[list[Any]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise CuratedError("Die Datei ist keine lesbare Excel-Arbeitsmappe (XLSX).") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows: list[list[Any]] = []
+        for row in sheet.iter_rows(values_only=True):
+            if len(rows) > MAX_IMPORT_ROWS + 1:
+                break
+            if any(cell not in (None, "") for cell in row):
+                rows.append(list(row))
+        return rows
+    finally:
+        workbook.close()
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    return next((i for i, h in enumerate(header) if h in names), None)
+
+
+def _cell(cells: list[Any], index: int) -> str:
+    value = cells[index] if index < len(cells) else None
+    return "" if value is None else str(value)
+
+
+def _split_variants(cell: str) -> list[str]:
+    parts = [cell]
+    for separator in VARIANT_SEPARATORS:
+        parts = [piece for part in parts for piece in part.split(separator)]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _clean_questions(questions: Iterable[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(" ".join(q.split()) for q in questions if q and q.strip()))
+    if not cleaned:
+        raise CuratedError("Es fehlt eine Frage.")
+    too_long = next((q for q in cleaned if len(q) > MAX_QUESTION_CHARS), None)
+    if too_long:
+        raise CuratedError(f"Die Frage „{too_long[:40]}…“ ist zu lang; erlaubt sind "
+                           f"{MAX_QUESTION_CHARS} Zeichen.")
+    return cleaned
+
+
+def _row(session: Any, workspace: str, curated_id: int) -> CuratedAnswer:
+    row = session.scalar(
+        select(CuratedAnswer).join(Workspace, Workspace.id == CuratedAnswer.workspace_id)
+        .where(CuratedAnswer.id == curated_id, Workspace.slug == workspace))
+    if row is None:
+        raise CuratedError(f"Eine geprüfte Antwort Nr. {curated_id} gibt es im Arbeitsbereich "
+                           f"„{workspace}“ nicht.")
+    return row
+
+
+def _info(row: CuratedAnswer) -> CuratedInfo:
+    return CuratedInfo(row.id, row.bot_slug, list(row.questions or []), row.answer, row.source,
+                       row.enabled, row.hits, row.ticket_id, row.created_by,
+                       _aware(row.created_at), _aware(row.updated_at))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=4096)
+def _question_vectors(embedder: Embedder, questions: tuple[str, ...]) -> np.ndarray:
+    vectors = embedder.embed(list(questions))
+    vectors.setflags(write=False)
+    return vectors
