@@ -17,6 +17,8 @@ PAGE_FILES = {
     "bots": ("bots.py", "nav.bots", ":material/smart_toy:"),
     "dokumente": ("dokumente.py", "nav.documents", ":material/description:"),
     "chat": ("chat.py", "nav.chat", ":material/chat:"),
+    "posteingang": ("posteingang.py", "nav.inbox", ":material/inbox:"),
+    "antworten": ("antworten.py", "nav.curated", ":material/verified:"),
     "analyse": ("analyse.py", "nav.analytics", ":material/monitoring:"),
     "einstellungen": ("einstellungen.py", "nav.settings", ":material/settings:"),
 }

@@ -25,7 +25,7 @@ from pipelines.store.models import Membership, User, Workspace
 
 # --------------------------------------------------------------------------- roles and rights
 
-Role = Literal["admin", "editor", "analyst", "evaluator"]
+Role = Literal["admin", "editor", "analyst", "evaluator", "clerk"]
 Action = Literal[
     "workspace.view",
     "bots.view",
@@ -38,6 +38,8 @@ Action = Literal[
     "analytics.view",
     "evaluation.view",
     "evaluation.score",
+    "inbox.handle",
+    "answers.edit",
     "settings.view",
     "settings.edit",
     "users.manage",
@@ -70,6 +72,11 @@ ROLES: Final[dict[str, RoleInfo]] = {
         "evaluator", "Bewertung",
         "Testet Bots im Chat, gibt Rückmeldungen und bewertet Antworten.",
     ),
+    "clerk": RoleInfo(
+        "clerk", "Sachbearbeitung",
+        "Beantwortet an Menschen übergebene Anfragen im Posteingang und pflegt geprüfte "
+        "Antworten.",
+    ),
 }
 
 ACTION_LABELS: Final[dict[str, str]] = {
@@ -84,6 +91,8 @@ ACTION_LABELS: Final[dict[str, str]] = {
     "analytics.view": "Auswertungen ansehen",
     "evaluation.view": "Bewertungen ansehen",
     "evaluation.score": "Antworten bewerten",
+    "inbox.handle": "Übergebene Anfragen im Posteingang bearbeiten",
+    "answers.edit": "Geprüfte Antworten pflegen",
     "settings.view": "Einstellungen ansehen",
     "settings.edit": "Einstellungen ändern",
     "users.manage": "Zugänge verwalten",
@@ -93,12 +102,13 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "admin": frozenset(ACTIONS),
     "editor": frozenset({
         "workspace.view", "bots.view", "bots.edit", "bots.publish", "documents.view",
-        "documents.edit", "chat.test", "feedback.give", "settings.view",
+        "documents.edit", "chat.test", "feedback.give", "settings.view", "answers.edit",
     }),
     "analyst": frozenset({"workspace.view", "analytics.view", "bots.view", "documents.view"}),
     "evaluator": frozenset({
         "workspace.view", "chat.test", "feedback.give", "evaluation.view", "evaluation.score",
     }),
+    "clerk": frozenset({"workspace.view", "inbox.handle", "answers.edit", "chat.test"}),
 }
 
 # Workspace pages in menu order and the action that lets a role see each.
@@ -107,6 +117,8 @@ PAGE_ACTIONS: Final[dict[str, Action]] = {
     "bots": "bots.view",
     "dokumente": "documents.view",
     "chat": "chat.test",
+    "posteingang": "inbox.handle",
+    "antworten": "answers.edit",
     "analyse": "analytics.view",
     "bewertung": "evaluation.view",
     "einstellungen": "settings.view",

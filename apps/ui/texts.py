@@ -8,6 +8,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "nav.chat": "Chat testen",
         "nav.documents": "Dokumente",
         "nav.settings": "Einstellungen",
+        "nav.inbox": "Posteingang",
+        "nav.curated": "Geprüfte Antworten",
         "sidebar.workspace": "Arbeitsbereich",
         "sidebar.workspace_help": "Jede Kommune hat ihren eigenen Arbeitsbereich; Bots, "
         "Dokumente und Protokolle eines Bereichs sind in anderen nicht sichtbar.",
@@ -197,6 +199,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "nav.chat": "Test chat",
         "nav.documents": "Documents",
         "nav.settings": "Settings",
+        "nav.inbox": "Inbox",
+        "nav.curated": "Curated answers",
         "sidebar.workspace": "Workspace",
         "sidebar.workspace_help": "Each municipality has its own workspace; bots, documents "
         "and logs of one are invisible in another.",

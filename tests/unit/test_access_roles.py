@@ -23,25 +23,28 @@ EXPECTED: dict[str, set[str]] = {
     "admin": set(ACTIONS),
     "editor": {
         "workspace.view", "bots.view", "bots.edit", "bots.publish", "documents.view",
-        "documents.edit", "chat.test", "feedback.give", "settings.view",
+        "documents.edit", "chat.test", "feedback.give", "settings.view", "answers.edit",
     },
     "analyst": {"workspace.view", "analytics.view", "bots.view", "documents.view"},
     "evaluator": {
         "workspace.view", "chat.test", "feedback.give", "evaluation.view", "evaluation.score",
     },
+    # Clerks answer handed-over questions and keep the curated answers; they may try the bot.
+    "clerk": {"workspace.view", "inbox.handle", "answers.edit", "chat.test"},
 }
 
 REQUIRED_ACTIONS = {
     "bots.view", "bots.edit", "bots.publish", "documents.view", "documents.edit", "chat.test",
     "feedback.give", "analytics.view", "evaluation.view", "evaluation.score", "settings.view",
-    "settings.edit", "users.manage",
+    "settings.edit", "users.manage", "inbox.handle", "answers.edit",
 }
 
 
-def test_the_four_roles_have_german_labels_and_descriptions() -> None:
-    assert set(ROLES) == {"admin", "editor", "analyst", "evaluator"}
+def test_the_five_roles_have_german_labels_and_descriptions() -> None:
+    assert set(ROLES) == {"admin", "editor", "analyst", "evaluator", "clerk"}
     labels = {info.label for info in ROLES.values()}
-    assert len(labels) == 4  # distinguishable in a select box
+    assert len(labels) == 5  # distinguishable in a select box
+    assert role_label("clerk") == "Sachbearbeitung"
     assert role_label("editor") == "Redaktion"
     assert role_label("analyst") == "Analyse"
     for key, info in ROLES.items():
@@ -99,15 +102,17 @@ def test_an_unknown_action_is_a_programming_error() -> None:
 
 
 def test_pages_need_known_actions_and_keep_menu_order() -> None:
-    assert {"start", "bots", "dokumente", "chat", "einstellungen", "analyse", "bewertung"} == set(
-        PAGE_ACTIONS)
+    assert {"start", "bots", "dokumente", "chat", "einstellungen", "analyse", "bewertung",
+            "posteingang", "antworten"} == set(PAGE_ACTIONS)
     assert set(PAGE_ACTIONS.values()) <= set(ACTIONS)
     assert list(PAGE_ACTIONS)[0] == "start"
 
 
 @pytest.mark.parametrize(("role", "pages"), [
-    ("admin", ["start", "bots", "dokumente", "chat", "analyse", "bewertung", "einstellungen"]),
-    ("editor", ["start", "bots", "dokumente", "chat", "einstellungen"]),
+    ("admin", ["start", "bots", "dokumente", "chat", "posteingang", "antworten", "analyse",
+               "bewertung", "einstellungen"]),
+    ("editor", ["start", "bots", "dokumente", "chat", "antworten", "einstellungen"]),
+    ("clerk", ["start", "chat", "posteingang", "antworten"]),
     ("analyst", ["start", "bots", "dokumente", "analyse"]),
     ("evaluator", ["start", "chat", "bewertung"]),
 ])
@@ -130,3 +135,12 @@ def test_loopback_only_needs_no_login(address: str) -> None:
 ])
 def test_every_other_address_needs_a_login(address: str) -> None:
     assert login_required(address) is True
+
+
+def test_clerk_sees_the_inbox_and_curated_answers_but_no_bots_or_analytics() -> None:
+    pages = visible_pages("clerk")
+    assert "posteingang" in pages and "antworten" in pages
+    assert "bots" not in pages and "analyse" not in pages and "dokumente" not in pages
+    assert "posteingang" not in visible_pages("editor")
+    assert "antworten" in visible_pages("editor")
+    assert "posteingang" not in visible_pages("analyst")
