@@ -1,4 +1,4 @@
-"""python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics [--json]
+"""python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics|scope [--json]
 
 (contract in ARCHITECTURE.md)."""
 
@@ -82,6 +82,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print("Bitte --messages mit mindestens 1 angeben.", file=sys.stderr)
             return 2
         payload = bench_analytics.run(engine.settings, args.messages, args.rounds or 5, say)
+    elif args.kind == "scope":
+        from evaluation import bench_scope
+        from pipelines.bots import BotNotFoundError
+
+        try:
+            payload = bench_scope.run(engine, say=say)
+        except BotNotFoundError as exc:
+            print(f"{exc} Bitte zuerst `python -m pipelines sample` ausführen.", file=sys.stderr)
+            return 2
+        _print(payload if args.json else bench_scope.summary(payload), args.json)
+        return 0
     else:
         from evaluation import bench_ingest
 
@@ -108,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Chatwerkstatt – Messungen")
     sub = parser.add_subparsers(dest="command", required=True)
     bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest, privacy, "
-                                         "pages, analytics")
+                                         "pages, analytics, scope")
     bench.add_argument("kind", choices=["retrieval", "latency", "ingest", "privacy", "pages",
-                                        "analytics"])
+                                        "analytics", "scope"])
     bench.add_argument("--squad", help="SQuAD-Datei (retrieval)")
     bench.add_argument("--weights", help="weitere Volltext-Gewichte zum Vergleich, z. B. 0.6,0.9")
     bench.add_argument("--sizes", default="10000,100000", help="Abschnittszahlen (latency)")

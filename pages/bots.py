@@ -3,16 +3,16 @@ with a readable diff, rollback, publish; YAML export and import."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_origin
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from apps import ui
 from pipelines.bot_fields import describe_fields, diff_configs, field_choices
 from pipelines.bot_templates import bot_from_template, list_templates
-from pipelines.bots import BotConfig, BotConfigError, BotRepository
+from pipelines.bots import BotConfig, BotConfigError, BotRepository, Office, Redirect
 from pipelines.validation import german_error_lines
 from pipelines.workspace import BotExistsError, create_bot, kb_slug_from_name, knowledge_bases
 
@@ -24,7 +24,12 @@ st.title(ui.t("bots.title"))
 if not can_edit:
     st.info(ui.t("bots.read_only"))
 
-LONG_TEXT = {"description", "greeting", "persona", "system_prompt"}
+LONG_TEXT = {"description", "greeting", "persona", "system_prompt", "outside_message"}
+# Settings that are lists of entries, edited as a table (one row per entry).
+ENTRY_TABLES: dict[str, type[BaseModel]] = {"scope.redirects": Redirect,
+                                            "handoff.offices": Office}
+# Lists inside a table row are one cell: entries joined with "; " (commas occur in them).
+CELL_SEPARATOR = ";"
 LANGUAGE_CHOICES = ["de", "en", "tr", "ar", "uk", "ru", "pl", "ro", "fa", "fr", "es", "it"]
 
 
@@ -90,6 +95,14 @@ def field_widget(path: str, title: str, help_text: str, value: Any) -> Any:
         return st.selectbox(title, values, index=values.index(value) if value in values else 0,
                             format_func=lambda v: labels[v], help=help_text, key=key,
                             disabled=not can_edit)
+    if isinstance(value, bool):
+        return st.toggle(title, value=value, help=help_text, key=key, disabled=not can_edit)
+    if path == "scope.topics":
+        lines = st.text_area(title, "\n".join(value), help=help_text, key=key, height=160,
+                             disabled=not can_edit)
+        return [line.strip() for line in lines.splitlines() if line.strip()]
+    if path in ENTRY_TABLES:
+        return entries_editor(ENTRY_TABLES[path], title, help_text, value, key)
     if path == "knowledge_bases":
         options = sorted(set(kb_slugs) | set(value))
         return st.multiselect(title, options, default=value, help=help_text, key=key,
@@ -110,6 +123,9 @@ def field_widget(path: str, title: str, help_text: str, value: Any) -> Any:
         return st.slider(title, 0.0, 1.0, float(value if value is not None
                                                 else engine.settings.fusion_text_weight),
                          0.05, help=help_text, key=key, disabled=not can_edit)
+    if path in ("scope.semantic_threshold", "curated.threshold"):
+        return st.slider(title, 0.0, 1.0, float(value), 0.01, help=help_text, key=key,
+                         disabled=not can_edit)
     if path == "llm.temperature":
         return st.slider(title, 0.0, 2.0, float(value), 0.05, help=help_text, key=key,
                          disabled=not can_edit)
@@ -121,6 +137,50 @@ def field_widget(path: str, title: str, help_text: str, value: Any) -> Any:
         return value
     text = st.text_input(title, value or "", help=help_text, key=key, disabled=not can_edit)
     return text or None if path == "llm.model" else text
+
+
+def entries_editor(model: type[BaseModel], title: str, help_text: str,
+                   entries: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """A list of entries (redirects, offices) as a table, one row per entry; the columns carry
+    the entry's German field titles, a list inside an entry is one cell joined with "; "."""
+    fields = model.model_fields
+    lists = {name for name, info in fields.items() if get_origin(info.annotation) is list}
+    frame = pd.DataFrame(
+        [{name: f"{CELL_SEPARATOR} ".join(entry.get(name) or []) if name in lists
+          else entry.get(name) or "" for name in fields} for entry in entries],
+        columns=list(fields), dtype=object)
+    columns = {
+        name: st.column_config.TextColumn(
+            info.title or name,
+            help=(info.description or "") + (" " + ui.t("bots.cell_list_help")
+                                              if name in lists else ""))
+        for name, info in fields.items()
+    }
+    st.markdown(title, help=help_text)
+    edited = st.data_editor(frame, column_config=columns, num_rows="dynamic", hide_index=True,
+                            width="stretch", key=key, disabled=not can_edit)
+    st.caption(ui.t("bots.table_help"))
+    rows = []
+    for record in edited.to_dict("records"):
+        cells = {name: cell_text(record.get(name)) for name in fields}
+        if not any(cell.strip() for cell in cells.values()):
+            continue  # an added row left empty
+        row: dict[str, Any] = {}
+        for name, cell in cells.items():
+            if name in lists:
+                row[name] = [part.strip() for part in cell.split(CELL_SEPARATOR) if part.strip()]
+            elif cell.strip() or fields[name].is_required():
+                row[name] = cell
+            # an empty optional cell: the field's standard value applies
+        rows.append(row)
+    return rows
+
+
+def cell_text(value: Any) -> str:
+    """A table cell as text; new rows hold None (or NaN) where nothing was typed."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return ""
+    return str(value)
 
 
 def nested_set(data: dict[str, Any], path: str, value: Any) -> None:

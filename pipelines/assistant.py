@@ -144,9 +144,11 @@ class Assistant:
 
     def __init__(self, engine: Engine, bot_slug: str, workspace: str | None = None,
                  version: int | None = None, channel: str = "cli", log_turns: bool = True,
-                 ) -> None:
+                 config: BotConfig | None = None) -> None:
         """`channel`: where the question came from (see CHANNELS), stored with every turn.
-        `log_turns=False` only for generated data (demo-logs), never for people's questions."""
+        `log_turns=False` only for generated data (demo-logs, evaluation), never for people's
+        questions. `config`: answer with this configuration instead of the stored version
+        (evaluation of a change before it is saved; never logged)."""
         if channel not in CHANNELS:
             raise ValueError(f"Unbekannter Kanal „{channel}“; möglich: {', '.join(CHANNELS)}.")
         self.engine = engine
@@ -156,6 +158,8 @@ class Assistant:
         with engine.session() as session:
             repo = BotRepository(session, self.workspace)
             self.bot, self.version = repo.get(bot_slug, version)
+            if config is not None:
+                self.bot, self.log_turns = config, False
             self.bot_id = repo.get_row(bot_slug).id
             self.workspace_id = repo.workspace.id
 
@@ -197,7 +201,7 @@ class Assistant:
         citations: list[Citation] = []
         model: str | None = None
         found: curated.CuratedMatch | None = None
-        mode: AnswerMode
+        mode: AnswerMode = "keine_antwort"  # set below on every path; read by the "verweis" check
         answer = ""
         if self.bot.handoff.enabled and wants_person(question):
             mode, answer, no_answer, handoff_reason = "mensch", offer_text(language), True, "mensch"
