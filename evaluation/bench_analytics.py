@@ -139,8 +139,8 @@ def pandas_only(engine: Engine, start: date | None, end: date) -> dict[str, Any]
     timings = frame["timings_ms"].map(json.loads)
     for step in STEPS:
         frame[f"t_{step}"] = timings.map(lambda t, s=step: t.get(s))
-    frame["outcome"] = [outcome(m, n, h) for m, n, h in
-                        zip(frame["mode"], frame["no_answer"], frame["handoff"], strict=True)]
+    frame["outcome"] = [outcome(m, n) for m, n in
+                        zip(frame["mode"], frame["no_answer"], strict=True)]
     rated = frame["id"].isin(feedback["message_id"])
     return {
         "messages": len(frame),

@@ -31,6 +31,7 @@ from pipelines.analytics import (
     filter_options,
     turns,
 )
+from pipelines.curated import list_curated
 
 engine = ui.engine()
 st.title(ui.t("an.title"))
@@ -99,16 +100,21 @@ def number(value: float) -> str:
     return f"{value:,.0f}".replace(",", ".")
 
 
-volume, quality = st.columns(4), st.columns(4)
+volume, quality, people = st.columns(4), st.columns(4), st.columns(4)
 volume[0].metric(ui.t("an.kpi_conversations"), number(kpis["conversations"]))
 volume[1].metric(ui.t("an.kpi_messages"), number(kpis["messages"]))
 volume[2].metric(ui.t("an.kpi_feedback"), percent(kpis["feedback_rate"]))
 volume[3].metric(ui.t("an.kpi_positive"), percent(kpis["positive_share"]))
 quality[0].metric(ui.t("an.kpi_answered"), percent(kpis["answered"]))
-quality[1].metric(ui.t("an.kpi_no_answer"), percent(kpis["no_answer"]))
-quality[2].metric(ui.t("an.kpi_handoff"), percent(kpis["handoff"]))
-quality[3].metric(ui.t("an.kpi_latency"),
-                  f"{number(kpis['latency_p50'])} / {number(kpis['latency_p95'])} ms")
+quality[1].metric(ui.t("an.kpi_curated"), number(kpis["curated_hits"]),
+                  help=ui.t("an.kpi_curated_help"))
+quality[2].metric(ui.t("an.kpi_redirect"), percent(kpis["redirect"]))
+quality[3].metric(ui.t("an.kpi_no_answer"), percent(kpis["no_answer"]))
+people[0].metric(ui.t("an.kpi_offered"), percent(kpis["offered"]),
+                 help=ui.t("an.kpi_offered_help"))
+people[1].metric(ui.t("an.kpi_handoff"), percent(kpis["handoff"]))
+people[2].metric(ui.t("an.kpi_latency"),
+                 f"{number(kpis['latency_p50'])} / {number(kpis['latency_p95'])} ms")
 
 # -- drill-down state: a chart click or a cluster narrows the filter of the transcripts ------
 SECTIONS = {"usage": "an.sec_usage", "quality": "an.sec_quality",
@@ -195,7 +201,8 @@ elif section == "quality":
     fig = px.bar(outcomes, x="day", y="messages", color="label", custom_data=["key"],
                  title=ui.t("an.outcomes"),
                  category_orders={"label": list(OUTCOME_LABELS.values())},
-                 color_discrete_sequence=["#1b6e3a", "#4c8fd6", "#d08c16", "#b5332e"],
+                 color_discrete_sequence=["#1b6e3a", "#4c8fd6", "#7b4fb0", "#5f6b78", "#d08c16",
+                                          "#b5332e"],
                  labels={"day": days_label, "messages": ui.t("an.messages"), "label": ""})
     chart(fig, "an-chart-outcome", "outcomes", ui.t("an.outcome"))
     feedback = data.feedback_per_day.assign(
@@ -215,6 +222,18 @@ elif section == "quality":
                  title=ui.t("an.latency"), labels={"step": ui.t("an.step"), "ms": "ms",
                                                    "quantile": ""})
     chart(fig, "an-chart-latency")
+    if not data.curated.empty:
+        st.subheader(ui.t("an.curated_hits"))
+        known = {c.id: c for w in (chosen_workspaces or allowed) for c in list_curated(engine, w)}
+        hits = data.curated.assign(
+            question=data.curated["curated_id"].map(
+                lambda i: known[i].questions[0] if i in known else ui.t("an.curated_deleted")),
+            answer=data.curated["curated_id"].map(
+                lambda i: known[i].answer[:120] if i in known else ""))
+        st.dataframe(hits[["question", "answer", "hits", "example"]].rename(columns={
+            "question": ui.t("an.curated_question"), "answer": ui.t("an.curated_answer"),
+            "hits": ui.t("an.curated_count"), "example": ui.t("an.curated_example")}),
+            hide_index=True, width="stretch")
 
 elif section == "questions":
     fig = px.bar(data.languages, x="language", y="messages", custom_data=["language"],

@@ -32,12 +32,13 @@ from pipelines.store.models import Bot, Conversation, Feedback, Message, Workspa
 if TYPE_CHECKING:
     import duckdb
 
-# Outcome of a turn, in the order of precedence: a handoff counts as handoff even when the bot
-# found nothing, a refusal as "no good answer" whatever the mode.
-OUTCOMES = ("llm", "extractive", "no_answer", "handoff")
+# Outcome of a turn (see outcome()).
+OUTCOMES = ("llm", "extractive", "curated", "redirect", "no_answer", "handoff")
 OUTCOME_LABELS = {
     "llm": "mit Sprachmodell beantwortet",
     "extractive": "extraktiv beantwortet",
+    "curated": "mit geprüfter Antwort beantwortet",
+    "redirect": "an zuständige Stelle verwiesen",
     "no_answer": "keine gute Antwort",
     "handoff": "an einen Menschen übergeben",
 }
@@ -49,10 +50,11 @@ CHANNEL_LABELS = {
     "cli": "Kommandozeile",
 }
 # Steps of a turn as the assistant times them (pipelines.assistant), in their order.
-STEPS = ("sprache", "llm_verfuegbar", "umformulieren", "suche", "bewertung", "antwort",
-         "protokoll", "gesamt")
+STEPS = ("sprache", "llm_verfuegbar", "gepruefte_antworten", "zustaendigkeit", "umformulieren",
+         "suche", "bewertung", "antwort", "protokoll", "gesamt")
 STEP_LABELS = {
     "sprache": "Sprache erkennen", "llm_verfuegbar": "Sprachmodell prüfen",
+    "gepruefte_antworten": "Geprüfte Antworten", "zustaendigkeit": "Zuständigkeit prüfen",
     "umformulieren": "Rückfrage umformulieren", "suche": "Suche", "bewertung": "Bewertung",
     "antwort": "Antwort erzeugen", "protokoll": "Protokollieren", "gesamt": "gesamt",
 }
@@ -72,10 +74,10 @@ TURN_COLUMNS = (
     "confidence DOUBLE, question VARCHAR, answer VARCHAR, sources VARCHAR, redactions INTEGER, "
     + ", ".join(f"t_{step} DOUBLE" for step in STEPS)
     # The question as compared (normalise_question), computed once when a turn is copied.
-    + ", question_key VARCHAR"
+    + ", question_key VARCHAR, curated_id INTEGER, offered BOOLEAN"
 )
 # Raised whenever TURN_COLUMNS change: an older copy is then rebuilt from the database.
-COPY_VERSION = "3"
+COPY_VERSION = "4"
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -208,7 +210,7 @@ class ChatLogMirror:
                    Conversation.bot_version, Conversation.id, Conversation.channel,
                    Conversation.synthetic, Message.language, Message.mode, Message.no_answer,
                    Message.handoff, Message.confidence, Message.question, Message.answer,
-                   Message.citations, Message.timings_ms)
+                   Message.citations, Message.timings_ms, Message.curated_answer_id)
             .join(Conversation, Conversation.id == Message.conversation_id)
             .join(Bot, Bot.id == Conversation.bot_id)
             .join(Workspace, Workspace.id == Conversation.workspace_id)
@@ -223,7 +225,7 @@ class ChatLogMirror:
     def _frame(self, rows: Sequence[Any]) -> pd.DataFrame:
         (ids, created, workspaces, bots, versions, conversations, channels, synthetic, languages,
          modes, no_answer, handoff, confidence, questions, answers, citations,
-         timings) = zip(*rows, strict=True)
+         timings, curated_ids) = zip(*rows, strict=True)
         utc = pd.to_datetime(pd.Series(created), utc=True)
         local = utc.dt.tz_convert(self.timezone).dt.tz_localize(None)
         frame = pd.DataFrame({
@@ -238,8 +240,7 @@ class ChatLogMirror:
             "synthetic": np.asarray(synthetic, dtype=bool),
             "language": [lang or "unbekannt" for lang in languages],
             "mode": modes,
-            "outcome": [outcome(m, n, h) for m, n, h in zip(modes, no_answer, handoff,
-                                                            strict=True)],
+            "outcome": [outcome(m, n) for m, n in zip(modes, no_answer, strict=True)],
             "confidence": np.asarray(confidence, dtype=np.float64),
             "question": questions, "answer": answers,
             "sources": [" | ".join(dict.fromkeys(_source_name(c) for c in cites or []))
@@ -251,6 +252,9 @@ class ChatLogMirror:
         for step in STEPS:
             frame[f"t_{step}"] = [_float(p.get(step)) for p in parsed]
         frame["question_key"] = frame_keys
+        frame["curated_id"] = pd.array(curated_ids, dtype="Int32")
+        # The turn offered a person (no good answer, out of scope, LLM failure, on request).
+        frame["offered"] = np.asarray(handoff, dtype=bool)
         return frame
 
     def _sync_feedback(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -281,12 +285,15 @@ def _row(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -
     return tuple(rows[0])
 
 
-def outcome(mode: str, no_answer: bool, handoff: bool) -> str:
-    if handoff:
+def outcome(mode: str, no_answer: bool) -> str:
+    """A turn in which the citizen asked for a person counts as handed off; a turn without a
+    good answer as "no good answer" even when it offered a person (the offer is made on every
+    such turn; the tickets themselves are on the Posteingang page)."""
+    if mode == "mensch":
         return "handoff"
     if no_answer or mode == "keine_antwort":
         return "no_answer"
-    return "llm" if mode == "llm" else "extractive"
+    return {"llm": "llm", "kuratiert": "curated", "verweis": "redirect"}.get(mode, "extractive")
 
 
 def _source_name(citation: Any) -> str:
@@ -323,6 +330,7 @@ class Figures:
     latency: pd.DataFrame  # step, p50, p95, turns
     languages: pd.DataFrame  # language, messages
     top_questions: pd.DataFrame  # question, asked, unanswered, example
+    curated: pd.DataFrame  # curated_id, hits, example (a question it answered)
 
 
 def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figures:
@@ -334,9 +342,13 @@ def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figu
 
         kpi_row = frame("""
             SELECT count(*) AS messages, count(DISTINCT conversation_id) AS conversations,
-                   avg(CASE WHEN outcome IN ('llm', 'extractive') THEN 1 ELSE 0 END) AS answered,
+                   avg(CASE WHEN outcome IN ('llm', 'extractive', 'curated') THEN 1 ELSE 0 END)
+                       AS answered,
+                   sum(CASE WHEN outcome = 'curated' THEN 1 ELSE 0 END) AS curated_hits,
+                   avg(CASE WHEN outcome = 'redirect' THEN 1 ELSE 0 END) AS redirect,
                    avg(CASE WHEN outcome = 'no_answer' THEN 1 ELSE 0 END) AS no_answer,
                    avg(CASE WHEN outcome = 'handoff' THEN 1 ELSE 0 END) AS handoff,
+                   avg(CASE WHEN offered THEN 1 ELSE 0 END) AS offered,
                    avg(CASE WHEN f.message_id IS NULL THEN 0 ELSE 1 END) AS feedback_rate,
                    sum(f.positive) / nullif(sum(f.ratings), 0) AS positive_share,
                    quantile_cont(t_gesamt, 0.5) AS latency_p50,
@@ -394,8 +406,12 @@ def figures(mirror: ChatLogMirror, log_filter: LogFilter, top: int = 20) -> Figu
                    min(question) AS example
             FROM turns t WHERE {where} GROUP BY 1 ORDER BY asked DESC, 1 LIMIT ?""",
             [top])
+        curated = frame("""
+            SELECT curated_id, count(*) AS hits, min(question) AS example
+            FROM turns t WHERE {where} AND curated_id IS NOT NULL
+            GROUP BY curated_id ORDER BY hits DESC, curated_id LIMIT ?""", [top])
     return Figures(kpis, per_day, per_hour, by_bot, by_channel, outcomes_per_day,
-                   feedback_per_day, latency, languages, top_questions)
+                   feedback_per_day, latency, languages, top_questions, curated)
 
 
 def filter_options(mirror: ChatLogMirror, workspaces: Sequence[str]) -> dict[str, list[Any]]:
@@ -501,7 +517,8 @@ def content_gaps(mirror: ChatLogMirror, log_filter: LogFilter, embed: Callable[[
         asked = con.execute(f"""
             SELECT {normalised} AS question, count(*) AS asked, min(question) AS example
             FROM turns t
-            WHERE {where} AND (outcome = 'no_answer' OR (outcome <> 'handoff' AND confidence < ?))
+            WHERE {where} AND (outcome = 'no_answer'
+                               OR (outcome IN ('llm', 'extractive') AND confidence < ?))
             GROUP BY 1 HAVING length({normalised}) > 0
             ORDER BY asked DESC, 1 LIMIT ?""",
             [*params, low_confidence, max_questions]).df()
@@ -511,7 +528,8 @@ def content_gaps(mirror: ChatLogMirror, log_filter: LogFilter, embed: Callable[[
         weekly = con.execute(f"""
             SELECT {normalised} AS question, date_trunc('week', day) AS week, count(*) AS asked
             FROM turns t
-            WHERE {where} AND (outcome = 'no_answer' OR (outcome <> 'handoff' AND confidence < ?))
+            WHERE {where} AND (outcome = 'no_answer'
+                               OR (outcome IN ('llm', 'extractive') AND confidence < ?))
             GROUP BY 1, 2""", [*params, low_confidence]).df()
     if len(asked) == 1:
         labels = np.zeros(1, dtype=int)

@@ -65,8 +65,10 @@ class ConfigChange:
     group: str
     old: str
     new: str
-    # Unified-diff lines for long texts (system prompt, greeting …); empty for short values.
+    # Unified-diff lines for long texts (system prompt, greeting …) and for lists of entries
+    # (redirects, offices: one line per entry); empty for short values.
     diff: list[str] = field(default_factory=list)
+    entries: bool = False
 
     @property
     def label(self) -> str:
@@ -74,7 +76,10 @@ class ConfigChange:
 
     def summary(self) -> str:
         """One German line, e.g. 'Antwortstil: „kurz“ → „in Stichpunkten“'."""
-        if self.diff:
+        if self.entries and (self.old == self.new
+                             or max(len(self.old), len(self.new)) > LONG_TEXT_CHARS):
+            return f"{self.label}: Einträge geändert"
+        if self.diff and not self.entries:
             return f"{self.label}: Text geändert"
         return f"{self.label}: „{self.old}“ → „{self.new}“"
 
@@ -125,6 +130,8 @@ def render_value(value: Any, path: str = "") -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list | tuple):
+        if value and all(isinstance(item, dict) for item in value):
+            return "; ".join(_entry_summary(item) for item in value)
         return ", ".join(render_value(item) for item in value) if value else NO_ENTRIES
     if isinstance(value, dict):
         return ", ".join(f"{key}: {render_value(item)}" for key, item in value.items())
@@ -150,9 +157,42 @@ def diff_configs(old: BotConfig, new: BotConfig) -> list[ConfigChange]:
             group=help_.group,
             old=render_value(old_value, help_.path),
             new=render_value(new_value, help_.path),
-            diff=_text_diff(old_value, new_value),
+            diff=_text_diff(old_value, new_value) or _entries_diff(old_value, new_value,
+                                                                   help_.path),
+            entries=_is_entry_list(old_value) or _is_entry_list(new_value),
         ))
     return changes
+
+
+def _is_entry_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _entry_summary(entry: dict[str, Any]) -> str:
+    """'Jobcenter (Bürgergeld, Jobcenter)': the entry's name and its first list of words."""
+    name = entry.get("name") or next((v for v in entry.values() if isinstance(v, str)), "")
+    words = next((v for v in entry.values() if isinstance(v, list) and v), [])
+    return f"{name} ({', '.join(map(str, words))})" if words else str(name or EMPTY_TEXT)
+
+
+def _entries_diff(old: Any, new: Any, path: str) -> list[str]:
+    """A list of entries changed: one line per entry with every field, so a changed office
+    hour shows even when the entry's name stays."""
+    if not (_is_entry_list(old) or _is_entry_list(new)):
+        return []
+    item_model = next((arg for arg in get_args(_field_info(BotConfig, path).annotation)
+                       if isinstance(arg, type) and issubclass(arg, BaseModel)), None)
+
+    def line(entry: dict[str, Any]) -> str:
+        titles = item_model.model_fields if item_model else {}
+        parts = [f"{titles[key].title if key in titles else key}: {render_value(value)}"
+                 for key, value in entry.items() if key != "name"]
+        return f"{entry.get('name', '')} – " + " · ".join(parts)
+
+    return list(difflib.unified_diff(
+        [line(e) for e in old or []], [line(e) for e in new or []],
+        fromfile="vorher", tofile="nachher", lineterm="", n=1,
+    ))
 
 
 def _text_diff(old: Any, new: Any) -> list[str]:

@@ -253,7 +253,7 @@ def _table_rows(name: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
                            "möglich sind CSV und XLSX.")
     if not table:
         raise CuratedError("Die Tabelle enthält keine Zeilen.")
-    header = [str(cell or "").strip().lower() for cell in table[0]]
+    header = [str(cell or "").strip().lower() for cell in table[0][1]]
     columns = {
         "question": _column(header, QUESTION_COLUMNS),
         "answer": _column(header, ANSWER_COLUMNS),
@@ -267,14 +267,16 @@ def _table_rows(name: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
         raise CuratedError(f"Die Tabelle hat {len(table) - 1} Zeilen; erlaubt sind "
                            f"{MAX_IMPORT_ROWS}.")
     rows = []
-    for number, cells in enumerate(table[1:], start=2):
+    for number, cells in table[1:]:
         values = {key: _cell(cells, index) for key, index in columns.items()
                   if index is not None}
         rows.append((number, values))
     return rows
 
 
-def _csv_rows(data: bytes) -> list[list[Any]]:
+# The readers skip empty rows but keep each row's number as a spreadsheet shows it, so that
+# "Zeile N" in a problem names the row people see.
+def _csv_rows(data: bytes) -> list[tuple[int, list[Any]]]:
     try:
         text = decode_text(data)
     except DocumentError as exc:
@@ -284,12 +286,13 @@ def _csv_rows(data: bytes) -> list[list[Any]]:
     except csv.Error:
         dialect = csv.excel
     try:
-        return [row for row in csv.reader(io.StringIO(text), dialect) if any(row)]
+        return [(number, row) for number, row
+                in enumerate(csv.reader(io.StringIO(text), dialect), start=1) if any(row)]
     except csv.Error as exc:
         raise CuratedError(f"Die CSV-Datei ist fehlerhaft: {exc}.") from exc
 
 
-def _xlsx_rows(data: bytes) -> list[list[Any]]:
+def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
     import zipfile
 
     from openpyxl import load_workbook
@@ -300,12 +303,12 @@ def _xlsx_rows(data: bytes) -> list[list[Any]]:
         raise CuratedError("Die Datei ist keine lesbare Excel-Arbeitsmappe (XLSX).") from exc
     try:
         sheet = workbook.worksheets[0]
-        rows: list[list[Any]] = []
-        for row in sheet.iter_rows(values_only=True):
+        rows: list[tuple[int, list[Any]]] = []
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             if len(rows) > MAX_IMPORT_ROWS + 1:
                 break
             if any(cell not in (None, "") for cell in row):
-                rows.append(list(row))
+                rows.append((number, list(row)))
         return rows
     finally:
         workbook.close()

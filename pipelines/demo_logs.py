@@ -111,7 +111,7 @@ def question_templates(path: Path = QUESTIONS_FILE,
         templates += [Template(question=q, language=language, weight=1.0, confidence=0.5,
                                answer="…") for q in questions]
     templates += [Template(question=q, language="de" if not q.startswith("I ") else "en",
-                           weight=0.4, mode="keine_antwort", answer=HANDOFF_ANSWER,
+                           weight=0.4, mode="mensch", answer=HANDOFF_ANSWER,
                            no_answer=True, handoff=True, confidence=0.0)
                   for q in data["handoff"]]
     return templates

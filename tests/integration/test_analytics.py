@@ -56,7 +56,7 @@ def known_log(engine: Engine) -> dict[str, int]:
     ids["gap"] = turn(engine, c3, utc(2, 13, 30), "Wo beantrage ich Bürgergeld?",
                       "keine_antwort", 50, confidence=0.1)
     ids["person"] = turn(engine, c3, utc(2, 13, 31), "Ich möchte mit einem Menschen sprechen",
-                         "keine_antwort", 40, handoff=True, confidence=0.0)
+                         "mensch", 40, handoff=True, confidence=0.0)
     # 23:30 UTC on 3 November is 00:30 on 4 November in Musterstadt.
     c4 = conversation(engine, "standard", "bot-a", "workspace", "c4", synthetic=True)
     ids["late"] = turn(engine, c4, utc(3, 23, 30), "was kostet ein Reisepass", "extractive", 60)
@@ -246,3 +246,35 @@ def test_the_copy_lives_in_the_data_folder(engine: Engine) -> None:
     mirror.sync()
     assert mirror.path == Path(engine.settings.data_dir) / "analytics.duckdb"
     assert mirror.path.exists()
+
+
+def test_curated_hits_redirects_and_offers_are_counted(engine: Engine) -> None:
+    """Issue 5 in the figures: curated answers served (per answer), redirects to another
+    office, offers of a person; redirects and curated answers are no content gaps."""
+    c1 = conversation(engine, "standard", "bot-a", "public", "k1")
+    turn(engine, c1, utc(5, 9), "Hat der Wertstoffhof an Feiertagen offen?", "kuratiert", 30,
+         curated_answer_id=7)
+    turn(engine, c1, utc(5, 9, 5), "Wertstoffhof an Feiertagen geöffnet?", "kuratiert", 30,
+         curated_answer_id=7)
+    turn(engine, c1, utc(5, 9, 10), "Wann ist der Wertstoffhof offen?", "kuratiert", 30,
+         curated_answer_id=9)
+    turn(engine, c1, utc(5, 9, 20), "Wo beantrage ich Bürgergeld?", "verweis", 20,
+         confidence=0.0)
+    turn(engine, c1, utc(5, 9, 30), "Gibt es einen Wochenmarkt?", "keine_antwort", 20,
+         handoff=True, confidence=0.1)
+    mirror = ChatLogMirror(engine)
+    mirror.sync()
+
+    data = figures(mirror, LogFilter(workspaces=("standard",)))
+
+    assert data.kpis["curated_hits"] == 3
+    assert data.kpis["answered"] == pytest.approx(3 / 5)
+    assert data.kpis["redirect"] == pytest.approx(1 / 5)
+    assert data.kpis["offered"] == pytest.approx(1 / 5)
+    assert data.kpis["handoff"] == 0  # an offer is not a request for a person
+    assert data.curated.set_index("curated_id")["hits"].to_dict() == {7: 2, 9: 1}
+    outcomes = data.outcomes_per_day.groupby("outcome")["messages"].sum().to_dict()
+    assert outcomes == {"curated": 3, "redirect": 1, "no_answer": 1}
+    gaps = content_gaps(mirror, LogFilter(workspaces=("standard",)),
+                        engine.embedder.embed, min_size=1)
+    assert [e for g in gaps for e in g.examples] == ["Gibt es einen Wochenmarkt?"]

@@ -24,12 +24,12 @@ def conversation(engine: Engine, workspace: str, bot: str, channel: str, key: st
 
 def turn(engine: Engine, conversation_id: str, when: datetime, question: str, mode: str,
          total_ms: float, language: str = "de", handoff: bool = False,
-         confidence: float = 0.8) -> int:
+         confidence: float = 0.8, curated_answer_id: int | None = None) -> int:
     with engine.session() as session:
         row = Message(conversation_id=conversation_id, created_at=when, question=question,
                       search_query=question, answer=f"Antwort auf: {question}", language=language,
                       mode=mode, confidence=confidence, no_answer=mode == "keine_antwort",
-                      handoff=handoff,
+                      handoff=handoff, curated_answer_id=curated_answer_id,
                       citations=[{"number": 1, "source": "/d/merkblatt-reisepass.pdf",
                                   "title": "Merkblatt Reisepass"}] if mode != "keine_antwort"
                       else [],

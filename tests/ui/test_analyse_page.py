@@ -40,7 +40,7 @@ def engine(engine: Engine) -> Engine:
     turn(engine, c2, noon + timedelta(hours=2), "Wartezeit Kitaplatz wie lange?",
          "keine_antwort", 70, confidence=0.1)
     turn(engine, c2, noon + timedelta(hours=2, minutes=1), "Ich möchte mit einem Menschen "
-         "sprechen", "keine_antwort", 30, handoff=True, confidence=0.0)
+         "sprechen", "mensch", 30, handoff=True, confidence=0.0)
     c3 = conversation(engine, "standard", "presse-bot", "public", "c3")
     turn(engine, c3, noon + timedelta(hours=3), "How much is a passport?", "llm", 300,
          language="en")
@@ -67,7 +67,7 @@ def test_the_figures_of_the_chosen_workspace(engine: Engine) -> None:
     shown = metrics(app)
     assert shown["Gespräche"] == "3" and shown["Nachrichten"] == "5"
     assert shown["beantwortet"] == "40,0 %" and shown["keine gute Antwort"] == "40,0 %"
-    assert shown["an Menschen übergeben"] == "20,0 %"
+    assert shown["Mensch gewünscht"] == "20,0 %" and shown["Mensch angeboten"] == "20,0 %"
     assert any("geschwärzt" in c.value for c in app.caption)
 
 
