@@ -6,6 +6,10 @@ keeps the numbers analytics counts (time, bot, channel, language, outcome, confi
 ratings) and removes every text: question, search query, answer, sources, error, feedback
 comments. Both are idempotent. The analytics copy is dropped afterwards and rebuilt on its next
 use, so nothing removed here survives there.
+
+Closed handoff tickets last changed before the cutoff go the same way: deleted with their
+audit trail, or stripped of question, transcript, reply and audit details (office, topic,
+reason, language and the times stay). Open tickets are kept until they are closed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from pipelines.bots import get_or_create_workspace
 from pipelines.engine import Engine
-from pipelines.store.models import Conversation, Feedback, Message, Workspace
+from pipelines.store.models import (
+    Conversation,
+    Feedback,
+    Message,
+    Ticket,
+    TicketEvent,
+    Workspace,
+)
 
 RetentionMode = Literal["delete", "anonymise"]
 MODES: tuple[RetentionMode, ...] = ("delete", "anonymise")
@@ -41,12 +52,14 @@ class RetentionResult:
     messages: int  # deleted or anonymised now
     conversations: int  # deleted (empty after deleting their turns)
     dry_run: bool = False
+    tickets: int = 0  # closed handoff tickets deleted or anonymised now
 
     def describe(self) -> str:
         verb = MODE_LABELS[self.policy.mode]
         if self.dry_run:
             verb = f"würde {verb}"
-        return (f"{self.workspace}: {self.messages} Nachrichten vor dem "
+        tickets = f" und {self.tickets} geschlossene Anfragen" if self.tickets else ""
+        return (f"{self.workspace}: {self.messages} Nachrichten{tickets} vor dem "
                 f"{self.cutoff:%d.%m.%Y} {verb} (Frist {self.policy.days} Tage)")
 
 
@@ -99,16 +112,37 @@ def apply_retention(engine: Engine, workspace: str | None = None, now: datetime 
             if policy.mode == "anonymise":
                 old = old.where((Message.question != "") | (Message.answer != ""))
             ids = list(session.scalars(old))
+            old_tickets = (select(Ticket.id).where(Ticket.workspace_id == ws.id,
+                                                   Ticket.status == "geschlossen",
+                                                   Ticket.updated_at < cutoff))
+            if policy.mode == "anonymise":
+                old_tickets = old_tickets.where(Ticket.question != "")
+            ticket_ids = list(session.scalars(old_tickets))
             conversations = 0
-            if ids and not dry_run:
-                conversations = _apply(session, ws.id, ids, policy.mode)
+            if not dry_run:
+                _apply_tickets(session, ticket_ids, policy.mode)
+                if ids:
+                    conversations = _apply(session, ws.id, ids, policy.mode)
             results.append(RetentionResult(ws.slug, policy, cutoff, len(ids), conversations,
-                                           dry_run))
+                                           dry_run, len(ticket_ids)))
     if any(r.messages for r in results) and not dry_run:
         from pipelines.analytics import ChatLogMirror
 
         ChatLogMirror(engine).drop()
     return results
+
+
+def _apply_tickets(session: Session, ids: list[int], mode: RetentionMode) -> None:
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        if mode == "delete":
+            session.execute(delete(TicketEvent).where(TicketEvent.ticket_id.in_(batch)))
+            session.execute(delete(Ticket).where(Ticket.id.in_(batch)))
+        else:
+            session.execute(update(TicketEvent).where(TicketEvent.ticket_id.in_(batch))
+                            .values(detail=""))
+            session.execute(update(Ticket).where(Ticket.id.in_(batch)).values(
+                question="", transcript=[], reply=None, contact_email=None))
 
 
 def _apply(session: Session, workspace_id: int, ids: list[int], mode: RetentionMode) -> int:

@@ -159,3 +159,43 @@ def test_cli_needs_a_workspace_for_an_own_policy(run: Callable[..., Run]) -> Non
     assert "bitte --workspace angeben" in done.stderr
     refused = run("--workspace", "standard", "retention", "--days", "0")
     assert refused.returncode == 2 and "ab 1" in refused.stderr
+
+
+@pytest.mark.parametrize("mode", ["anonymise", "delete"])
+def test_closed_old_tickets_follow_the_retention_open_ones_stay(engine: Engine,
+                                                                mode: str) -> None:
+    from pipelines import handoff
+    from pipelines.store.models import Ticket, TicketEvent
+
+    c1 = conversation(engine, "standard", "bot-a", "public", "t1")
+    turn(engine, c1, days_ago(300), "Ich möchte mit einem Menschen sprechen", "mensch", 10,
+         handoff=True)
+    c2 = conversation(engine, "standard", "bot-a", "public", "t2")
+    turn(engine, c2, days_ago(300), "Ich möchte mit einem Menschen sprechen", "mensch", 10,
+         handoff=True)
+    old = handoff.create_ticket(engine, "standard", c1, "b@example.org").ticket
+    still_open = handoff.create_ticket(engine, "standard", c2).ticket
+    handoff.reply(engine, "standard", old.id, "Die Antwort mit Details", "clerk")
+    handoff.close(engine, "standard", old.id, "clerk")
+    with engine.session() as session:  # both last changed 200 days ago
+        for ticket in session.scalars(select(Ticket)):
+            ticket.updated_at = days_ago(200)
+    set_policy(engine, "standard", 180, mode)
+
+    [result] = apply_retention(engine, "standard")
+
+    assert result.tickets == 1 and "1 geschlossene Anfragen" in result.describe()
+    with engine.session() as session:
+        kept = session.get(Ticket, still_open.id)
+        assert kept is not None and kept.question  # open: untouched
+        gone = session.get(Ticket, old.id)
+        details = list(session.scalars(select(TicketEvent.detail)
+                                       .where(TicketEvent.ticket_id == old.id)))
+        if mode == "delete":
+            assert gone is None and details == []
+        else:
+            assert gone is not None and gone.status == "geschlossen"
+            assert (gone.question, gone.transcript, gone.reply) == ("", [], None)
+            assert gone.office_name and details and set(details) == {""}
+    # Idempotent.
+    assert apply_retention(engine, "standard")[0].tickets == 0
