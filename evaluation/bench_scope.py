@@ -19,7 +19,7 @@ from typing import Any
 
 from evaluation.testset import TestItem, load_testset
 from pipelines.assistant import Assistant, TurnResult
-from pipelines.bots import BotConfig, ScopeSettings, parse_bot_yaml
+from pipelines.bots import BotConfig, CuratedSettings, ScopeSettings, parse_bot_yaml
 from pipelines.engine import Engine
 from pipelines.german import content_terms
 from pipelines.settings import REPO_ROOT
@@ -36,7 +36,9 @@ WRONG = {("answerable", "wrongly_refused"), ("out_of_scope", "guessed"),
 def run(engine: Engine, testset: Path = SAMPLE_TESTSET, bot_file: Path = SAMPLE_BOT,
         say: Callable[[str], None] | None = None) -> dict[str, Any]:
     items = load_testset(testset)
+    # Curated answers stay out of it: the gate alone is measured.
     config = parse_bot_yaml(bot_file.read_text(encoding="utf-8"))
+    config = config.model_copy(update={"curated": CuratedSettings(enabled=False)})
     without = config.model_copy(update={"scope": ScopeSettings()})
     results = {}
     for label, variant in (("ohne Zuständigkeitsprüfung", without),

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 SAMPLE_CORPUS = SAMPLE_DIR / "musterstadt"
 SAMPLE_BOT_FILE = SAMPLE_DIR / "bots" / "musterstadt-buergerservice.yaml"
+SAMPLE_CURATED_FILE = SAMPLE_DIR / "curated_answers.csv"
 
 
 def _engine() -> Any:
@@ -278,6 +279,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
           f"unverändert, {len(report.failed)} fehlgeschlagen.")
     for r in report.failed:
         print(f"  {r.name}: {r.reason}", file=sys.stderr)
+    from pipelines.curated import import_curated, list_curated
+
+    if not list_curated(engine, workspace):
+        imported = import_curated(engine, workspace, SAMPLE_CURATED_FILE.name,
+                                  SAMPLE_CURATED_FILE.read_bytes(), bot_slug=config.slug,
+                                  actor="Beispieldaten")
+        print(f"Geprüfte Antworten: {imported.created} angelegt.")
+        for problem in imported.problems:
+            print(f"  {problem}", file=sys.stderr)
     return 1 if report.failed else 0
 
 

@@ -188,7 +188,7 @@ class CuratedSettings(BaseModel):
                           description="Passt eine Frage zu einer geprüften Antwort der "
                                       "Verwaltung, kommt diese zuerst.")
     threshold: float = Field(
-        0.58, ge=0, le=1, title="Schwelle",
+        0.7, ge=0, le=1, title="Schwelle",
         description="Wie gut (0 bis 1) eine Frage zu einer geprüften Antwort passen muss "
                     "(Wortgleichheit und Bedeutung zusammen). Höher = nur bei sehr ähnlichen "
                     "Fragen.")

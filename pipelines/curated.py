@@ -1,8 +1,9 @@
 """Curated answers: answers written or approved by staff, served before the documents.
 
 A new question is compared with every phrasing of every enabled curated answer of the bot (or of
-the whole workspace): word overlap (Dice coefficient of stemmed content words with compound
-parts) and meaning (cosine of sentence embeddings), averaged. At or above the bot's threshold
+the whole workspace): word overlap (`lexical_overlap`: the share of content words of both
+questions found in the other, a word also matching a compound that contains it) and meaning
+(cosine of sentence embeddings), averaged. At or above the bot's threshold
 the best answer is served, marked as curated, and its hit counter goes up.
 """
 
@@ -25,7 +26,7 @@ from pipelines.documents.errors import DocumentError
 from pipelines.documents.readers import decode_text
 from pipelines.embeddings import Embedder, embed_query
 from pipelines.engine import Engine
-from pipelines.german import content_terms
+from pipelines.german import STOPWORDS, compound_parts, stem, words
 from pipelines.store.models import Bot, CuratedAnswer, Ticket, Workspace
 
 LEXICAL_WEIGHT = 0.5
@@ -174,14 +175,13 @@ def match(engine: Engine, workspace: str, bot_slug: str, question: str, threshol
 
 def best_match(embedder: Embedder, question: str, candidates: list[CuratedInfo]
                ) -> CuratedMatch | None:
-    terms = content_terms(question)
     vector = embed_query(embedder, question)
     best: CuratedMatch | None = None
     for candidate in candidates:
         vectors = _question_vectors(embedder, tuple(candidate.questions))
         semantic = vectors @ vector
         for index, phrasing in enumerate(candidate.questions):
-            lexical = dice(terms, content_terms(phrasing))
+            lexical = lexical_overlap(question, phrasing)
             sem = max(0.0, float(semantic[index]))
             score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * sem
             if best is None or score > best.score:
@@ -196,8 +196,26 @@ def record_hit(engine: Engine, curated_id: int) -> None:
                         .values(hits=CuratedAnswer.hits + 1))
 
 
-def dice(left: set[str], right: set[str]) -> float:
-    return 2 * len(left & right) / (len(left) + len(right)) if left or right else 0.0
+def lexical_overlap(left: str, right: str) -> float:
+    """Share of the content words of both texts found in the other (stems; "Sperrmüll" is
+    found in "Sperrmüllabholung" and back). Each word counts once: compound parts only help a
+    word to be found, they are not words of their own (that made short questions about the same
+    noun look alike)."""
+    left_words, right_words = _stems(left), _stems(right)
+    if not left_words and not right_words:
+        return 0.0
+    left_all, right_all = _with_parts(left) | left_words, _with_parts(right) | right_words
+    found = sum(1 for w in left_words if w in right_all) + sum(
+        1 for w in right_words if w in left_all)
+    return found / (len(left_words) + len(right_words))
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w.lower()) for w in words(text) if w.lower() not in STOPWORDS and len(w) > 1}
+
+
+def _with_parts(text: str) -> set[str]:
+    return {stem(part) for w in words(text) for part in compound_parts(w)}
 
 
 # --------------------------------------------------------------------------- import

@@ -58,7 +58,12 @@ class Template:
     answer: str = ""
     confidence: float = 0.0
     no_answer: bool = False
+    # A request for a person (asked as such, not answered by the bot).
     handoff: bool = False
+    # What the bot's answer did besides: offered a person (and why), served a curated answer.
+    offered: bool = False
+    handoff_reason: str | None = None
+    curated_answer_id: int | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     rising: bool = False
@@ -133,7 +138,9 @@ def answered_by_bot(engine: Engine, workspace: str, bot: str, templates: list[Te
         result = assistant.ask(template.question)
         answered.append(replace(
             template, mode=result.mode, answer=result.answer, confidence=result.confidence,
-            no_answer=result.no_answer,
+            no_answer=result.no_answer, offered=result.handoff,
+            handoff_reason=result.handoff_reason or None,
+            curated_answer_id=result.curated_answer_id,
             citations=[{"number": c.number, "source": c.source, "title": c.title,
                         "page": c.page, "section": c.section} for c in result.citations],
             timings={k: v for k, v in result.timings_ms.items() if k != "protokoll"},
@@ -262,8 +269,10 @@ class _Writer:
             "question": template.question, "search_query": template.question,
             "answer": template.answer, "language": template.language, "mode": template.mode,
             "confidence": round(confidence, 4), "no_answer": template.no_answer,
-            "handoff": template.handoff, "citations": template.citations, "timings_ms": timings,
-            "error": None,
+            "handoff": template.handoff or template.offered,
+            "handoff_reason": "mensch" if template.handoff else template.handoff_reason,
+            "curated_answer_id": template.curated_answer_id,
+            "citations": template.citations, "timings_ms": timings, "error": None,
         })
         rating = None
         if rng.random() < 0.12:

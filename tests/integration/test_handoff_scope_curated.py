@@ -359,6 +359,16 @@ def test_curated_threshold_separates_rewordings_from_other_questions(engine: Eng
          False),
         ("Wann ist das Bürgerbüro am Samstag geöffnet?",
          "Wann ist der Wertstoffhof am Samstag geöffnet?", False),
+        ("Der Sperrmüll wurde nicht abgeholt, was nun?",
+         "Mein Sperrmüll wurde heute nicht abgeholt", True),
+        ("Wie lege ich Widerspruch gegen den Grundsteuerbescheid ein?",
+         "Widerspruch Grundsteuerbescheid wie?", True),
+        ("Der Sperrmüll wurde nicht abgeholt, was nun?",
+         "Bis wann muss der Sperrmüll draußen stehen?", False),
+        ("Der Sperrmüll wurde nicht abgeholt, was nun?", "Wie melde ich Sperrmüll an?", False),
+        ("Wie lege ich Widerspruch gegen den Grundsteuerbescheid ein?",
+         "Warum ist mein Grundsteuerbescheid so hoch?", False),
+        ("Wo darf ich E-Scooter abstellen?", "Wo darf ich parken?", False),
     ]
     now = datetime.now(UTC)
     for stored, asked, same in pairs:
