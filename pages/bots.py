@@ -252,7 +252,8 @@ if section == "versions":
         st.caption(ui.t("bots.no_diff"))
     for change in changes:
         if change.diff:
-            st.markdown(f"**{change.label}**")
+            # Entries (redirects, offices): a short line of names, then every field per entry.
+            st.markdown(f"**{change.summary()}**" if change.entries else f"**{change.label}**")
             st.code("\n".join(change.diff), language="diff")
         else:
             st.markdown(f"**{change.label}:** {change.old} → {change.new}")

@@ -1,9 +1,11 @@
 """Chat testen: talk to any version of a bot, see sources, mode, why, timings; give feedback;
-compare two versions on the same question."""
+compare two versions on the same question; hand a conversation to a person and see the clerk's
+reply arrive."""
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.express as px
@@ -13,6 +15,10 @@ from apps import ui
 from pipelines.assistant import Assistant, TurnResult
 from pipelines.bots import BotRepository
 from pipelines.feedback import record_feedback
+from pipelines.handoff import TicketError, create_ticket, replies_for, tickets_for
+
+# How often an open chat with a handed-over request looks for the clerk's reply.
+REPLY_POLL_SECONDS = 10
 
 engine = ui.engine()
 workspace = ui.workspace()
@@ -50,15 +56,17 @@ def assistant_for(number: int) -> Assistant:
 key = f"chat:{workspace}:{slug}:{version}:{other}"
 state: dict[str, Any] = st.session_state.setdefault(key, {"conversations": {}, "turns": []})
 if st.button(ui.t("chat.new"), icon=":material/add_comment:", key="new-conversation"):
-    state.update(conversations={}, turns=[])
+    state.update(conversations={}, turns=[], handoffs={})
 
 
 def show_details(turn: dict[str, Any], prefix: str) -> None:
-    st.caption(ui.t("chat.mode_line", mode=turn["mode_label"], confidence=turn["confidence"],
-                    language=turn["language"]))
+    mode_key = f"chat.mode.{turn['mode']}"
+    mode = ui.t(mode_key)
+    st.caption(ui.t("chat.mode_line", mode=turn["mode_label"] if mode == mode_key else mode,
+                    confidence=turn["confidence"], language=turn["language"]))
     if turn["notice"]:
         st.info(turn["notice"])
-    if turn["no_answer"]:
+    if turn["mode"] == "keine_antwort":
         st.warning(ui.t("chat.no_good_answer"))
     for citation in turn["citations"]:
         where = ", ".join(p for p in (citation["section"], ui.t("chat.page", page=citation["page"])
@@ -84,6 +92,8 @@ def show_details(turn: dict[str, Any], prefix: str) -> None:
             )
         if turn["search_query"] != turn["question"]:
             st.caption(ui.t("chat.searched_as", query=turn["search_query"]))
+        if turn.get("scope_note"):
+            st.caption(ui.t("chat.scope_note", note=turn["scope_note"]))
         timings = pd.DataFrame({"Schritt": list(turn["timings_ms"]),
                                 "ms": list(turn["timings_ms"].values())})
         figure = px.bar(timings, x="ms", y="Schritt", orientation="h",
@@ -105,6 +115,54 @@ def feedback(turn: dict[str, Any], prefix: str) -> None:
             st.error(str(exc))
         else:
             st.toast(ui.t("chat.feedback_saved"), icon=":material/thumb_up:")
+
+
+def handoff_offer(answer: dict[str, Any], index: int) -> None:
+    """Under the latest answer that offers it: hand the conversation to a person, with an
+    optional e-mail address for the reply; afterwards where the request is."""
+    conversation = answer["conversation_id"]
+    handoffs: dict[str, dict[str, Any]] = state.setdefault("handoffs", {})
+    done = handoffs.get(conversation)
+    if done is not None and done["turn"] >= index:
+        if done["turn"] == index:
+            st.success(done["note"], icon=":material/support_agent:")
+        return
+    if not answer.get("handoff") or index != len(state["turns"]) - 1:
+        return
+    with st.container(border=True):
+        if answer["handoff_offer"] != answer["answer"]:
+            st.markdown(answer["handoff_offer"])
+        email = st.text_input(ui.t("handoff.email"), key=f"handoff-email-{conversation}",
+                              help=ui.t("handoff.email_help"), autocomplete="email")
+        if st.button(ui.t("handoff.button"), key=f"handoff-send-{conversation}",
+                     icon=":material/support_agent:", type="primary"):
+            try:
+                created = create_ticket(engine, workspace, conversation, email)
+            except TicketError as exc:
+                st.error(str(exc))
+                return
+            note = ui.t("handoff.created", id=created.ticket.id, message=created.message)
+            if created.mail_problem:
+                note += " " + ui.t("handoff.office_mail_failed", problem=created.mail_problem)
+            handoffs[conversation] = {"turn": index, "note": note}
+            st.rerun()
+
+
+@st.fragment(run_every=REPLY_POLL_SECONDS)
+def clerk_replies(conversations: list[str]) -> None:
+    """The handed-over requests' status and the clerks' replies, looked up again every few
+    seconds so a reply appears while the chat is open."""
+    zone = ZoneInfo(engine.settings.timezone)
+    for conversation in conversations:
+        for ticket in tickets_for(engine, conversation):
+            st.caption(ui.t("handoff.status", id=ticket.id, office=ticket.office_name,
+                            status=ui.t(f"inbox.status.{ticket.status}")))
+        for answer in replies_for(engine, conversation):
+            with st.chat_message("assistant", avatar=":material/support_agent:"):
+                st.markdown(f"**{ui.t('handoff.reply', office=answer.office_name)}**")
+                st.markdown(answer.text)
+                st.caption(ui.t("handoff.reply_at",
+                                at=ui.german_datetime(answer.at.astimezone(zone))))
 
 
 def ask(number: int, question: str, conversation: str | None) -> dict[str, Any]:
@@ -141,6 +199,10 @@ for index, turn in enumerate(state["turns"]):
             st.markdown(answer["answer"])
             show_details(answer, f"{key}-{index}-{number}")
             feedback(answer, f"{key}-{index}-{number}")
+            handoff_offer(answer, index)
+
+if state.get("handoffs"):
+    clerk_replies(list(state["handoffs"]))
 
 question = st.chat_input(ui.t("chat.input"))
 if question:

@@ -155,6 +155,48 @@ def cmd_bots(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_curated(args: argparse.Namespace) -> int:
+    """Curated answers: list them, or import a CSV/XLSX table (Frage;Antwort[;Quelle])."""
+    from dataclasses import asdict
+
+    from pipelines.curated import import_curated, list_curated
+
+    engine = _engine()
+    workspace = args.workspace or engine.settings.default_workspace
+    if args.action == "list":
+        answers = list_curated(engine, workspace, args.bot)
+        if args.json:
+            _print_json([asdict(a) for a in answers])
+            return 0
+        if not answers:
+            print(f"Keine geprüften Antworten im Arbeitsbereich '{workspace}'.")
+        for a in answers:
+            state = "aktiv" if a.enabled else "aus"
+            print(f"{a.id:>5}  {state:<5} {a.hits:>5} Treffer  {a.bot_slug or 'alle Bots':<28} "
+                  f"{a.questions[0][:60]}")
+        return 0
+    if not args.file:
+        print("Bitte die Datei angeben: python -m pipelines curated import DATEI.csv",
+              file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"{path}: nicht lesbar ({exc.strerror or exc}).", file=sys.stderr)
+        return 1
+    report = import_curated(engine, workspace, path.name, data, bot_slug=args.bot,
+                            actor="Kommandozeile")
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        print(f"{report.created} angelegt, {report.skipped} schon vorhanden, "
+              f"{len(report.problems)} mit Fehlern.")
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+    return 1 if report.problems else 0
+
+
 def _read_new_password(from_stdin: bool) -> str:
     """One line from stdin (for scripts), else asked twice without echo."""
     import getpass
@@ -421,6 +463,15 @@ def build_parser() -> argparse.ArgumentParser:
     users_enable = users_sub.add_parser("enable", help="gesperrten Benutzer wieder zulassen")
     users_enable.add_argument("username", metavar="BENUTZERNAME")
     users.set_defaults(func=cmd_users)
+
+    curated_cmd = sub.add_parser("curated", help="geprüfte Antworten auflisten oder aus "
+                                                 "CSV/XLSX importieren")
+    curated_cmd.add_argument("action", choices=["list", "import"])
+    curated_cmd.add_argument("file", nargs="?", help="CSV- oder XLSX-Datei (import) mit den "
+                             "Spalten Frage, Antwort und optional Quelle")
+    curated_cmd.add_argument("--bot", help="nur für diesen Bot (Standard: alle Bots)")
+    curated_cmd.add_argument("--json", action="store_true")
+    curated_cmd.set_defaults(func=cmd_curated)
 
     sample = sub.add_parser("sample", help="Beispiel-Bot und Musterstadt-Dokumente einrichten")
     sample.set_defaults(func=cmd_sample)

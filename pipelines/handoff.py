@@ -89,7 +89,9 @@ def route(settings: HandoffSettings, text: str) -> tuple[Office, str]:
     terms = content_terms(text)
     best: tuple[int, Office, str] | None = None
     for office in settings.offices:
-        matched = [k for k in office.topics if matches_keyword(k, terms)]
+        # The most specific keyword names the topic ("Sperrmüll" rather than "Müll").
+        matched = sorted((k for k in office.topics if matches_keyword(k, terms)),
+                         key=len, reverse=True)
         if matched and (best is None or len(matched) > best[0]):
             best = (len(matched), office, matched[0])
     if best is not None:
@@ -103,13 +105,13 @@ def expectation(office: Office, timezone: str, now: datetime | None = None) -> s
     moment = (now or datetime.now(UTC)).astimezone(zone)
     spans = parse_hours(office.hours)
     if is_open(spans, moment):
-        return (f"Ihre Anfrage liegt beim {office.name}. Sie bekommen die Antwort in der Regel "
-                f"noch während der Servicezeiten ({office.hours}).")
+        return (f"Ihre Anfrage ist an „{office.name}“ übergeben. Sie bekommen die Antwort in "
+                f"der Regel noch während der Servicezeiten ({office.hours}).")
     opening = next_opening(spans, moment)
     when = (f" Mit einer Antwort können Sie ab {describe_moment(opening)} rechnen."
             if opening else "")
-    return (f"Ihre Anfrage liegt beim {office.name}. Dort ist gerade niemand erreichbar "
-            f"(Servicezeiten: {office.hours}).{when}")
+    return (f"Ihre Anfrage ist an „{office.name}“ übergeben. Dort ist gerade niemand "
+            f"erreichbar (Servicezeiten: {office.hours}).{when}")
 
 
 # --------------------------------------------------------------------------- tickets
@@ -310,7 +312,7 @@ def reply(engine: Engine, workspace: str, ticket_id: int, text: str, actor: str
             raise TicketError(f"Anfrage {ticket_id} ist geschlossen; bitte erst wieder öffnen.")
         ticket.reply = body
         ticket.replied_at = datetime.now(UTC)
-        ticket.assigned_to = ticket.assigned_to or actor
+        ticket.assigned_to = actor  # whoever answered is the one to ask about it
         ticket.status = "beantwortet"
         _event(ticket, actor, "beantwortet", body[:200])
         session.flush()

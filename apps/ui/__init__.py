@@ -140,3 +140,16 @@ def show_flash() -> None:
     if entry := st.session_state.pop("flash", None):
         kind, message = entry
         {"success": st.success, "info": st.info, "warning": st.warning}.get(kind, st.info)(message)
+
+
+SINGLE_USER_ACTOR = "Einzelplatz"
+
+
+def actor() -> str:
+    """Who does an action, as audit trails name them: the signed-in user ("Anna Sommer (anna)"),
+    in single-user mode on loopback "Einzelplatz"."""
+    user = st.session_state.get("user")
+    if not isinstance(user, dict) or not user.get("username"):
+        return SINGLE_USER_ACTOR
+    username, name = str(user["username"]), str(user.get("display_name") or "")
+    return f"{name} ({username})" if name and name != username else username

@@ -4,11 +4,9 @@ follows, the command line and bad input."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -17,10 +15,9 @@ from pipelines.analytics import ChatLogMirror, LogFilter, figures, turns
 from pipelines.engine import Engine
 from pipelines.feedback import record_feedback
 from pipelines.retention import apply_retention, policy_for, set_policy
-from pipelines.settings import REPO_ROOT
 from pipelines.store.models import Conversation, Feedback, Message
 from tests.support.chatlog import conversation, turn
-from tests.support.cli import Run
+from tests.support.cli import Run, run_pipelines
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -28,15 +25,7 @@ NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 @pytest.fixture
 def run(engine: Engine) -> Callable[..., Run]:
     """`python -m pipelines ...` in a subprocess on the engine's data folder."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWERKSTATT_")}
-    env.update(CHATWERKSTATT_DATA_DIR=str(engine.settings.data_dir), PYTHONPATH=str(REPO_ROOT))
-
-    def call(*args: str) -> Run:
-        done = subprocess.run([sys.executable, "-m", "pipelines", *args], env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
-        return Run(list(args), done.returncode, done.stdout, done.stderr)
-
-    return call
+    return partial(run_pipelines, engine.settings.data_dir)
 
 
 def days_ago(days: int) -> datetime:

@@ -3,9 +3,11 @@ YAML. (What an analyst may not do is tested with a real sign-in in test_sign_in.
 
 from __future__ import annotations
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
-from pipelines.bots import BotRepository
+from pipelines.bots import BotRepository, Office, Redirect
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT
 from pipelines.workspace import knowledge_bases
@@ -126,3 +128,138 @@ def test_yaml_export_and_an_import_with_errors(engine: Engine) -> None:
     assert "Feld „name“" in problems and "Feld „retrieval.top_k“" in problems
     with engine.session() as session:
         assert BotRepository(session, "standard").get("onboarding")[1] == 1  # nothing saved
+
+
+# --------------------------------------------------------------------------- scope and handoff
+
+SAMPLE_BOT = REPO_ROOT / "data" / "sample" / "bots" / "musterstadt-buergerservice.yaml"
+
+
+def edit_table(app: AppTest, path: str, edited: dict[int, dict[str, str]] | None = None,
+               added: list[dict[str, str]] | None = None,
+               deleted: list[int] | None = None) -> None:
+    """What a person does in the table of `path` (scope.redirects, handoff.offices): change
+    cells, add and delete rows; sent with the next click, as the browser does."""
+    [editor] = [e for e in app.data_editor if e.key and e.key.endswith(f"-{path}")]
+    assert editor.editing_mode == "dynamic"
+    app.session_state[editor.key] = {"edited_rows": edited or {}, "added_rows": added or [],
+                                     "deleted_rows": deleted or []}
+
+
+def save(app: AppTest) -> AppTest:
+    [b for b in app.button if b.label == "Als neue Version speichern"][0].click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_scope_redirects_and_offices_are_edited_in_tables(engine: Engine) -> None:
+    app = create_from_template(open_bots(), "buergerservice", "Bürgerservice Test")
+    slug = "buergerservice-test"
+    [redirects] = [e for e in app.data_editor if e.key and e.key.endswith("scope.redirects")]
+    # German column titles from the settings themselves; an empty table for a new bot.
+    titles = {name: column["label"] for name, column in json.loads(redirects.proto.columns)
+              .items() if "label" in column}
+    assert titles == {"name": "Zuständige Stelle", "keywords": "Stichwörter",
+                      "examples": "Beispielfragen", "message": "Antworttext"}
+    assert redirects.value.empty
+    [t for t in app.text_area if t.label == "Zuständig für"][0].set_value(
+        "Personalausweis und Reisepass\n\n  Meldewesen  \n")
+    edit_table(app, "scope.redirects", added=[{
+        "name": "Jobcenter", "keywords": "Bürgergeld; Jobcenter ;",
+        "examples": "Wie beantrage ich Bürgergeld?",
+        "message": "Dafür ist das Jobcenter zuständig."}])
+    edit_table(app, "handoff.offices", added=[
+        {"key": "buergerbuero", "name": "Bürgerbüro", "email": "bb@musterstadt.example",
+         "hours": "Mo–Do 8:00–16:00; Fr 8:00–12:00", "topics": "Personalausweis; Ummeldung"},
+        {"key": "abfall", "name": "Abfallberatung"},  # hours left empty: the standard applies
+        {},  # a row added and left empty is no office
+    ])
+    [t for t in app.toggle if t.label == "Übergabe anbieten"][0].set_value(False)
+    [s for s in app.slider if s.label == "Schwelle"][0].set_value(0.85)
+    save(app)
+
+    with engine.session() as session:
+        config, version = BotRepository(session, "standard").get(slug)
+    assert version == 2
+    assert config.scope.topics == ["Personalausweis und Reisepass", "Meldewesen"]
+    assert config.scope.redirects == [Redirect(
+        name="Jobcenter", keywords=["Bürgergeld", "Jobcenter"],
+        examples=["Wie beantrage ich Bürgergeld?"], message="Dafür ist das Jobcenter zuständig.")]
+    assert config.handoff.offices == [
+        Office(key="buergerbuero", name="Bürgerbüro", email="bb@musterstadt.example",
+               hours="Mo–Do 8:00–16:00; Fr 8:00–12:00", topics=["Personalausweis", "Ummeldung"]),
+        Office(key="abfall", name="Abfallberatung")]
+    assert config.handoff.offices[1].hours == "Mo–Fr 8:00–16:00"
+    assert config.handoff.enabled is False
+    assert config.curated.threshold == 0.85
+
+    # The versions show the new entries readably.
+    show(app, "versions")
+    shown = " ".join(m.value for m in app.markdown) + " ".join(c.value for c in app.code)
+    assert "Zuständigkeit › Verweise" in shown
+    assert "Jobcenter (Bürgergeld, Jobcenter)" in shown
+    assert "Bürgerbüro (Personalausweis, Ummeldung)" in shown
+
+
+def test_existing_entries_are_changed_and_removed_and_the_diff_names_them(
+        engine: Engine) -> None:
+    with engine.session() as session:
+        BotRepository(session, "standard").import_yaml(SAMPLE_BOT.read_text(encoding="utf-8"))
+    app = open_bots()
+    slug = "musterstadt-buergerservice"
+    [offices] = [e for e in app.data_editor if e.key and e.key.endswith("handoff.offices")]
+    first = offices.value.iloc[0]
+    assert first["key"] == "buergerbuero" and "; " in first["topics"]
+    redirects = [e for e in app.data_editor if e.key and e.key.endswith("scope.redirects")][0]
+    jobcenter = list(redirects.value["name"]).index("Jobcenter")
+    # Saved unchanged, the tables give back exactly what was there.
+    save(app)
+    assert any(i.value.startswith("Nichts geändert") for i in app.info)
+
+    edit_table(app, "scope.redirects", edited={
+        jobcenter: {"keywords": "Bürgergeld; Jobcenter; Grundsicherung für Arbeitsuchende; "
+                                "Hartz IV"}})
+    edit_table(app, "handoff.offices", edited={0: {"hours": "Mo–Fr 7:30–12:00"}},
+               deleted=[1])
+    save(app)
+
+    with engine.session() as session:
+        repo = BotRepository(session, "standard")
+        before, _ = repo.get(slug, 1)
+        config, version = repo.get(slug)
+    assert version == 2
+    changed = next(r for r in config.scope.redirects if r.name == "Jobcenter")
+    assert changed.keywords[-1] == "Hartz IV"
+    assert len(config.scope.redirects) == len(before.scope.redirects)
+    assert config.handoff.offices[0].hours == "Mo–Fr 7:30–12:00"
+    assert config.handoff.offices[0].topics == before.handoff.offices[0].topics
+    assert [o.key for o in config.handoff.offices] == [
+        o.key for i, o in enumerate(before.handoff.offices) if i != 1]
+
+    show(app, "versions")
+    diff = "\n".join(c.value for c in app.code)
+    assert "+Jobcenter – Stichwörter: Bürgergeld, Jobcenter, Grundsicherung für " \
+           "Arbeitsuchende, Hartz IV" in diff
+    assert "Servicezeiten: Mo–Fr 7:30–12:00" in diff
+    labels = " ".join(m.value for m in app.markdown)
+    assert "Übergabe an Menschen › Ämter" in labels
+
+
+def test_invalid_office_hours_and_keys_are_explained_and_nothing_is_saved(
+        engine: Engine) -> None:
+    app = create_from_template(open_bots(), "wissensmanagement", "Wissen")
+    edit_table(app, "handoff.offices", added=[
+        {"key": "personalamt", "name": "Personalamt", "hours": "Mo 9-8"},
+        {"key": "Bürger Büro", "name": "Bürgerbüro"},
+    ])
+    edit_table(app, "scope.redirects", added=[{"name": "Finanzamt", "keywords": "Steuer"}])
+    save(app)
+
+    errors = " ".join(e.value for e in app.error)
+    assert "Die Einstellungen sind so nicht gültig" in errors
+    assert "Feld „handoff.offices.0.hours“: „9-8“ in „Mo 9-8“: das Ende liegt vor dem Beginn." \
+        in errors
+    assert "Feld „handoff.offices.1.key“: Kurzname" in errors
+    assert "Feld „scope.redirects.0.message“" in errors
+    with engine.session() as session:
+        assert BotRepository(session, "standard").get("wissen")[1] == 1
