@@ -164,7 +164,8 @@ class Office(BaseModel):
     def _hours_parse(cls, value: str) -> str:
         from pipelines.office_hours import parse_hours
 
-        parse_hours(value)
+        if not parse_hours(value):
+            raise ValueError("Servicezeiten fehlen, z. B. „Mo–Fr 8:00–16:00“.")
         return value
 
 

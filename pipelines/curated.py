@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
+import yaml
 from sqlalchemy import or_, select, update
 
 from pipelines.bots import get_or_create_workspace
@@ -30,6 +31,7 @@ from pipelines.german import STOPWORDS, compound_parts, stem, words
 from pipelines.store.models import Bot, CuratedAnswer, Ticket, Workspace
 
 LEXICAL_WEIGHT = 0.5
+SYNONYMS_FILE = Path(__file__).parent / "resources" / "synonyms_de.yaml"
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -211,11 +213,27 @@ def lexical_overlap(left: str, right: str) -> float:
 
 
 def _stems(text: str) -> set[str]:
-    return {stem(w.lower()) for w in words(text) if w.lower() not in STOPWORDS and len(w) > 1}
+    synonyms = _synonyms()
+    return {synonyms.get(s, s) for s in (stem(w.lower()) for w in words(text)
+                                         if w.lower() not in STOPWORDS and len(w) > 1)}
 
 
 def _with_parts(text: str) -> set[str]:
-    return {stem(part) for w in words(text) for part in compound_parts(w)}
+    synonyms = _synonyms()
+    return {synonyms.get(s, s) for s in (stem(part) for w in words(text)
+                                         for part in compound_parts(w))}
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> dict[str, str]:
+    """Stem -> the stem that stands for its synonym group (resources/synonyms_de.yaml)."""
+    groups = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) or []
+    mapping: dict[str, str] = {}
+    for group in groups:
+        stems = [stem(str(word).lower()) for word in group]
+        for member in stems:
+            mapping.setdefault(member, stems[0])
+    return mapping
 
 
 # --------------------------------------------------------------------------- import
@@ -233,7 +251,8 @@ def import_curated(engine: Engine, workspace: str, filename: str, data: bytes,
     except CuratedError as exc:
         report.problems.append(f"{name}: {exc}")
         return report
-    existing = {(tuple(c.questions), c.answer) for c in list_curated(engine, workspace)}
+    existing = {(c.bot_slug, tuple(c.questions), c.answer)
+                for c in list_curated(engine, workspace)}
     for number, row in rows:
         where = f"{name}, Zeile {number}"
         questions = _split_variants(row.get("question", ""))
@@ -241,7 +260,7 @@ def import_curated(engine: Engine, workspace: str, filename: str, data: bytes,
         if not questions and not answer:
             continue
         try:
-            key = (tuple(_clean_questions(questions)), answer)
+            key = (bot_slug or None, tuple(_clean_questions(questions)), answer)
             if key in existing:
                 report.skipped += 1
                 continue

@@ -117,11 +117,22 @@ def sidebar(allowed_workspaces: dict[str, str] | None = None) -> None:
 def remembered_choice(label: str, options: list[str], state_key: str,
                       format_func: Any = str, **kwargs: Any) -> str:
     """A select box that keeps its choice in `state_key` across pages and reruns (another
-    page may preset it, e.g. to the bot or knowledge base just created)."""
+    page may preset it, e.g. to the bot or knowledge base just created).
+
+    The box has a key of its own: without one, a changed `index` made Streamlit treat it as a
+    new widget starting from the old choice, so every second pick was lost."""
+    widget_key = f"{state_key}-box"
     current = st.session_state.get(state_key)
-    chosen = st.selectbox(label, options,
-                          index=options.index(current) if current in options else 0,
-                          format_func=format_func, **kwargs)
+    if current in options and st.session_state.get(widget_key) != current:
+        st.session_state[widget_key] = current
+    elif st.session_state.get(widget_key) not in options:
+        st.session_state[widget_key] = options[0] if options else None
+
+    def remember() -> None:
+        st.session_state[state_key] = st.session_state[widget_key]
+
+    chosen = st.selectbox(label, options, format_func=format_func, key=widget_key,
+                          on_change=remember, **kwargs)
     st.session_state[state_key] = chosen
     return str(chosen)
 

@@ -369,6 +369,12 @@ def test_curated_threshold_separates_rewordings_from_other_questions(engine: Eng
         ("Wie lege ich Widerspruch gegen den Grundsteuerbescheid ein?",
          "Warum ist mein Grundsteuerbescheid so hoch?", False),
         ("Wo darf ich E-Scooter abstellen?", "Wo darf ich parken?", False),
+        # Synonyms (pipelines/resources/synonyms_de.yaml) carry rewordings with other words.
+        ("Was kostet ein Personalausweis?", "Wie teuer ist der Personalausweis?", True),
+        ("Was kostet ein Personalausweis?", "Was muss ich für einen Personalausweis bezahlen?",
+         True),
+        ("Was kostet ein Personalausweis?", "Was kostet ein Reisepass?", False),
+        ("Was kostet ein Personalausweis?", "Wie lange dauert ein Personalausweis?", False),
     ]
     now = datetime.now(UTC)
     for stored, asked, same in pairs:
