@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from apps import ui
+from pipelines.mail import MailError, mail_enabled, send_mail
 from pipelines.retention import apply_retention, policy_for, set_policy
 from pipelines.workspace import llm_status
 
@@ -74,6 +75,31 @@ settings_table([
     ("settings.database", masked(settings.resolved_database_url), "CHATWERKSTATT_DATABASE_URL"),
     ("settings.lancedb", settings.resolved_lancedb_uri, "CHATWERKSTATT_LANCEDB_URI"),
 ])
+
+# -- e-mail: replies to citizens and notices to offices --------------------------------------
+st.subheader(ui.t("settings.mail"))
+st.caption(ui.t("settings.mail_help"))
+settings_table([
+    ("settings.smtp_host", settings.smtp_host or ui.t("settings.mail_off"),
+     "CHATWERKSTATT_SMTP_HOST"),
+    ("settings.smtp_port", str(settings.smtp_port), "CHATWERKSTATT_SMTP_PORT"),
+    ("settings.smtp_security", settings.smtp_security, "CHATWERKSTATT_SMTP_SECURITY"),
+    ("settings.smtp_sender", settings.smtp_sender, "CHATWERKSTATT_SMTP_SENDER"),
+    ("settings.smtp_username", settings.smtp_username or "–", "CHATWERKSTATT_SMTP_USERNAME"),
+])
+if mail_enabled(settings):
+    with st.form("mail-test"):
+        address = st.text_input(ui.t("settings.mail_test_to"), key="mail-test-to",
+                                disabled=not ui.allowed("settings.edit"))
+        if st.form_submit_button(ui.t("settings.mail_test"),
+                                 disabled=not ui.allowed("settings.edit")):
+            try:
+                send_mail(settings, address.strip(), ui.t("settings.mail_test_subject"),
+                          ui.t("settings.mail_test_body"))
+            except MailError as exc:
+                st.error(str(exc))
+            else:
+                st.success(ui.t("settings.mail_test_sent", address=address.strip()))
 
 # -- chat logs: retention of this workspace ------------------------------------------------
 st.subheader(ui.t("settings.retention"))

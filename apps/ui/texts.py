@@ -595,6 +595,21 @@ TEXTS["de"].update({
     "settings.retention_pending": "{count} Nachrichten sind älter als die Frist (vor dem {date}).",
     "settings.retention_apply": "Jetzt anwenden",
     "settings.retention_done": "{count} Nachrichten: {mode}.",
+    "settings.mail": "E-Mail",
+    "settings.mail_help": "Für Antworten an Bürgerinnen und Bürger, die bei der Übergabe an "
+    "einen Menschen eine Adresse hinterlassen, und für Hinweise an die Ämter auf neue Anfragen.",
+    "settings.mail_off": "– (kein E-Mail-Versand)",
+    "settings.smtp_host": "SMTP-Server",
+    "settings.smtp_port": "Port",
+    "settings.smtp_security": "Verschlüsselung (none, starttls, ssl)",
+    "settings.smtp_sender": "Absender",
+    "settings.smtp_username": "Benutzername",
+    "settings.mail_test_to": "Test-E-Mail an",
+    "settings.mail_test": "Test-E-Mail senden",
+    "settings.mail_test_subject": "Test von Chatwerkstatt",
+    "settings.mail_test_body": "Diese E-Mail bestätigt, dass Chatwerkstatt E-Mails versenden "
+    "kann.",
+    "settings.mail_test_sent": "Test-E-Mail an {address} gesendet.",
 })
 TEXTS["en"].update({
     "settings.retention": "Retention of chat logs",
@@ -611,6 +626,20 @@ TEXTS["en"].update({
     "settings.retention_pending": "{count} messages are older than the period (before {date}).",
     "settings.retention_apply": "Apply now",
     "settings.retention_done": "{count} messages: {mode}.",
+    "settings.mail": "E-mail",
+    "settings.mail_help": "For replies to citizens who leave an address when handed to a "
+    "person, and for notices of new requests to the offices.",
+    "settings.mail_off": "– (no e-mail)",
+    "settings.smtp_host": "SMTP server",
+    "settings.smtp_port": "Port",
+    "settings.smtp_security": "Encryption (none, starttls, ssl)",
+    "settings.smtp_sender": "Sender",
+    "settings.smtp_username": "User name",
+    "settings.mail_test_to": "Test e-mail to",
+    "settings.mail_test": "Send test e-mail",
+    "settings.mail_test_subject": "Test from Chatwerkstatt",
+    "settings.mail_test_body": "This e-mail confirms that Chatwerkstatt can send e-mail.",
+    "settings.mail_test_sent": "Test e-mail sent to {address}.",
 })
 
 # Posteingang and handoff in the chat

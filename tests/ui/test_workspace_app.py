@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -224,3 +225,33 @@ def test_chat_against_the_stand_in_ollama_streams_an_llm_answer(
     assert any(label.startswith("[1]") for label in (e.label for e in app.expander))
     chats = fake_llm.requests_to("/api/chat")
     assert chats and chats[-1].body["stream"] is True
+
+
+def test_settings_show_the_mail_server_and_send_a_test_mail(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Any) -> None:
+    monkeypatch.setenv("CHATWERKSTATT_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("CHATWERKSTATT_SMTP_PORT", str(smtp_server.port))
+    get_settings.cache_clear()
+    app = run(page("einstellungen"))
+    shown = {row["Einstellung"]: row["Wert"] for df in app.dataframe
+             for row in df.value.to_dict("records") if "Einstellung" in row}
+    assert shown["SMTP-Server"] == smtp_server.host
+    assert shown["Port"] == str(smtp_server.port)
+
+    app.text_input(key="mail-test-to").set_value("it@musterstadt.example")
+    [b for b in app.button if b.label == "Test-E-Mail senden"][0].click().run()
+
+    assert "Test-E-Mail an it@musterstadt.example gesendet." in app.success[0].value
+    [mail] = smtp_server.wait_for(1)
+    assert mail["To"] == "it@musterstadt.example"
+    app.text_input(key="mail-test-to").set_value("keine adresse")
+    [b for b in app.button if b.label == "Test-E-Mail senden"][0].click().run()
+    assert "keine adresse" in app.error[0].value and len(smtp_server.messages) == 1
+
+
+def test_settings_say_when_mail_is_off(data_dir: Path) -> None:
+    app = run(page("einstellungen"))
+    shown = {row["Einstellung"]: row["Wert"] for df in app.dataframe
+             for row in df.value.to_dict("records") if "Einstellung" in row}
+    assert shown["SMTP-Server"] == "– (kein E-Mail-Versand)"
+    assert not [b for b in app.button if b.label == "Test-E-Mail senden"]
