@@ -1,4 +1,5 @@
-"""python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics|scope [--json]
+"""python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics|scope|curated
+[--json]
 
 (contract in ARCHITECTURE.md)."""
 
@@ -82,12 +83,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print("Bitte --messages mit mindestens 1 angeben.", file=sys.stderr)
             return 2
         payload = bench_analytics.run(engine.settings, args.messages, args.rounds or 5, say)
+    elif args.kind == "curated":
+        from evaluation import bench_curated
+        from pipelines.bots import CuratedSettings
+
+        try:
+            payload = bench_curated.run(engine.embedder, Path(args.pairs),
+                                        CuratedSettings().threshold, say)
+        except (OSError, ValueError) as exc:
+            print(f"Paare nicht lesbar: {exc}", file=sys.stderr)
+            return 2
     elif args.kind == "scope":
         from evaluation import bench_scope
         from pipelines.bots import BotNotFoundError
 
         try:
-            payload = bench_scope.run(engine, say=say)
+            payload = bench_scope.run(
+                engine, Path(args.testset) if args.testset else bench_scope.SAMPLE_TESTSET,
+                say=say)
         except BotNotFoundError as exc:
             print(f"{exc} Bitte zuerst `python -m pipelines sample` ausführen.", file=sys.stderr)
             return 2
@@ -119,9 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Chatwerkstatt – Messungen")
     sub = parser.add_subparsers(dest="command", required=True)
     bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest, privacy, "
-                                         "pages, analytics, scope")
+                                         "pages, analytics, scope, curated")
     bench.add_argument("kind", choices=["retrieval", "latency", "ingest", "privacy", "pages",
-                                        "analytics", "scope"])
+                                        "analytics", "scope", "curated"])
     bench.add_argument("--squad", help="SQuAD-Datei (retrieval)")
     bench.add_argument("--weights", help="weitere Volltext-Gewichte zum Vergleich, z. B. 0.6,0.9")
     bench.add_argument("--sizes", default="10000,100000", help="Abschnittszahlen (latency)")
@@ -134,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Nachrichten im Protokoll (analytics)")
     bench.add_argument("--pii-corpus", default="evaluation/data/pii_de.jsonl",
                        help="JSONL-Korpus mit markierten personenbezogenen Daten (privacy)")
+    bench.add_argument("--testset", help="Testfragen als JSONL (scope; Standard: Musterstadt)")
+    bench.add_argument("--pairs", default="evaluation/data/curated_pairs_de.jsonl",
+                       help="JSONL mit Fragepaaren und ob sie dasselbe meinen (curated)")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     bench.set_defaults(func=cmd_bench)

@@ -67,6 +67,8 @@ def evaluate(engine: Engine, config: BotConfig, items: list[TestItem]) -> dict[s
             wrong.append(f"{item.id} {verdict}: {item.question}")
         if result.handoff:
             counts[f"{item.kind}:handoff_offered"] += 1
+        if result.mode == "verweis":
+            counts[f"{item.kind}:any_redirect"] += 1
     return {
         "out_of_scope_with_office": counts["out_of_scope:redirected_correctly"]
         + counts["out_of_scope:wrong_redirect"] + counts["out_of_scope:guessed"]
@@ -77,6 +79,8 @@ def evaluate(engine: Engine, config: BotConfig, items: list[TestItem]) -> dict[s
         + counts["out_of_scope:answered"],
         "answerable": counts["answerable"],
         "answerable_wrongly_refused": counts["answerable:wrongly_refused"],
+        # Of those and the next: sent elsewhere by the gate (not refused for low confidence).
+        "answerable_redirected": counts["answerable:any_redirect"],
         "answerable_redirected_with_expected_answer": counts["answerable:redirect_with_answer"],
         "no_answer": counts["no_answer"],
         "no_answer_refused": counts["no_answer:refused"] + counts["no_answer:redirected"],
@@ -116,13 +120,16 @@ def _contains(text: str, expected: str) -> bool:
 def summary(payload: dict[str, Any]) -> dict[str, Any]:
     rows = {}
     for label, figures in payload["results"].items():
+        sent_away = (figures["answerable_redirected"]
+                     - figures["answerable_redirected_with_expected_answer"])
         rows[label] = (
             f"Verweis richtig {figures['redirected_correctly']}/"
             f"{figures['out_of_scope_with_office']}, ohne Stelle abgelehnt "
             f"{figures['out_of_scope_refused_without_office']}/"
             f"{payload['kinds'].get('out_of_scope', 0) - figures['out_of_scope_with_office']}, "
             f"beantwortbare fälschlich abgelehnt {figures['answerable_wrongly_refused']}/"
-            f"{figures['answerable']} (+{figures['answerable_redirected_with_expected_answer']} "
+            f"{figures['answerable']} (davon verwiesen "
+            f"{sent_away}; +{figures['answerable_redirected_with_expected_answer']} "
             f"Verweise mit der erwarteten Auskunft), nicht beantwortbare abgelehnt "
             f"{figures['no_answer_refused']}/{figures['no_answer']}, Übergabe angeboten "
             f"{figures['no_answer_handoff_offered']}/{figures['no_answer']}")

@@ -207,7 +207,7 @@ class Assistant:
             mode, answer, no_answer, handoff_reason = "mensch", offer_text(language), True, "mensch"
         else:
             with timer.step("gepruefte_antworten"):
-                found = self._curated(question)
+                found = self._curated(question, provider if llm_up else None)
         with timer.step("zustaendigkeit"):
             decision = (check_scope(self.bot.scope, question, self.engine.embedder)
                         if not handoff_reason and found is None else ScopeDecision("unknown"))
@@ -215,6 +215,8 @@ class Assistant:
             pass
         elif found is not None:
             mode, answer, no_answer, score = "kuratiert", found.answer, False, found.score
+            # Which question the administration answered, so a near miss shows itself.
+            notice = f"Geprüfte Antwort zur Frage „{found.matched_question}“."
             citations = [Citation(1, found.source, found.source, None, "", "", "", found.score,
                                   "")] if found.source else []
         elif decision.kind == "redirect" and decision.redirect is not None:
@@ -307,11 +309,11 @@ class Assistant:
         yield TurnEvent("final", result=result)
 
     # -- steps -----------------------------------------------------------------------
-    def _curated(self, question: str) -> curated.CuratedMatch | None:
+    def _curated(self, question: str, judge: LLMProvider | None) -> curated.CuratedMatch | None:
         if not self.bot.curated.enabled:
             return None
         return curated.match(self.engine, self.workspace, self.bot.slug, question,
-                             self.bot.curated.threshold)
+                             self.bot.curated.threshold, judge)
 
     def _history(self, conversation_id: str) -> list[_PastTurn]:
         with self.engine.session() as session:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path, PurePath
@@ -28,9 +29,15 @@ from pipelines.documents.readers import decode_text
 from pipelines.embeddings import Embedder, embed_query
 from pipelines.engine import Engine
 from pipelines.german import STOPWORDS, compound_parts, stem, words
+from pipelines.llm.providers import LLMError, LLMProvider, Message
+from pipelines.prompts import render_prompt
 from pipelines.store.models import Bot, CuratedAnswer, Ticket, Workspace
 
 LEXICAL_WEIGHT = 0.5
+# With a language model answering, candidates from this score on are shown to it and it decides
+# (it also vetoes candidates above the bot's threshold): the scores alone cannot tell "first
+# dog" from "second dog" (evaluation/bench_curated.py).
+LLM_CANDIDATE_FLOOR = 0.55
 SYNONYMS_FILE = Path(__file__).parent / "resources" / "synonyms_de.yaml"
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 10_000
@@ -71,6 +78,8 @@ class CuratedMatch:
     score: float
     lexical: float
     semantic: float
+    # A language model confirmed that both questions ask the same (None: not asked).
+    confirmed: bool | None = None
 
 
 @dataclass
@@ -165,14 +174,40 @@ def from_ticket(engine: Engine, workspace: str, ticket_id: int, actor: str,
                         ticket_id=ticket_id)
 
 
-def match(engine: Engine, workspace: str, bot_slug: str, question: str, threshold: float
-          ) -> CuratedMatch | None:
-    """The best enabled curated answer for `question` at or above `threshold`, or None."""
+def match(engine: Engine, workspace: str, bot_slug: str, question: str, threshold: float,
+          judge: LLMProvider | None = None) -> CuratedMatch | None:
+    """The best enabled curated answer for `question` at or above `threshold`, or None.
+
+    With a `judge` (a language model that answers), the best candidate from
+    LLM_CANDIDATE_FLOOR on is served only if the model confirms both questions ask the same;
+    if the model fails, the threshold alone decides."""
     candidates = list_curated(engine, workspace, bot_slug, enabled_only=True)
     if not candidates or not question.strip():
         return None
     best = best_match(engine.embedder, question, candidates)
-    return best if best is not None and best.score >= threshold else None
+    if best is None:
+        return None
+    if judge is not None and best.score >= min(threshold, LLM_CANDIDATE_FLOOR):
+        verdict = same_question(judge, best.matched_question, question)
+        if verdict is not None:
+            return replace(best, confirmed=verdict) if verdict else None
+    return best if best.score >= threshold else None
+
+
+def same_question(judge: LLMProvider, stored: str, asked: str) -> bool | None:
+    """The language model's verdict whether `asked` asks exactly what `stored` asks; None when
+    it fails or answers neither yes nor no."""
+    prompt = render_prompt("curated_check", stored=stored, asked=asked)
+    try:
+        reply = "".join(judge.stream_chat([Message("user", prompt)])).strip().lower()
+    except LLMError:
+        return None
+    word = re.sub(r"[^a-zäöü]", " ", reply).split()[:1]
+    if word and word[0] in ("ja", "yes"):
+        return True
+    if word and word[0] in ("nein", "no"):
+        return False
+    return None
 
 
 def best_match(embedder: Embedder, question: str, candidates: list[CuratedInfo]

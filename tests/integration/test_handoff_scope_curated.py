@@ -382,3 +382,60 @@ def test_curated_threshold_separates_rewordings_from_other_questions(engine: Eng
         found = curated.best_match(engine.embedder, asked, [candidate])
         assert found is not None
         assert (found.score >= threshold) is same, (stored, asked, found)
+
+
+# --------------------------------------------------------------------------- with a language model
+
+
+def judge_replying(verdict: str) -> Any:
+    """A stand-in model that answers the curated-answer check with `verdict` and every other
+    request as the usual echo of the sources."""
+    from tests.support.fake_llm_server import message_text, rag_echo_responder
+
+    def respond(messages: list[dict[str, Any]], model: str) -> str:
+        if "Gespeicherte Frage:" in message_text(messages[-1]):
+            return verdict
+        return rag_echo_responder(messages, model)
+
+    return respond
+
+
+@pytest.mark.parametrize(("asked", "verdict", "served"), [
+    # Above the threshold, but the model sees a different question: not served.
+    ("Wann hat der Wertstoffhof offen?", "Nein.", False),
+    ("Wann hat der Wertstoffhof offen?", "Ja", True),
+    # Below the threshold, above the candidate floor: served only because the model confirms.
+    ("Wertstoffhof Zeiten", "ja", True),
+    ("Wertstoffhof Zeiten", "nein", False),
+])
+def test_language_model_confirms_or_vetoes_a_curated_answer(
+        make_settings: Callable[..., Settings], corpus: Path, fake_llm: FakeLLMServer,
+        asked: str, verdict: str, served: bool) -> None:
+    engine = Engine(make_settings(ollama_host=fake_llm.url, ollama_model=fake_llm.models[0]))
+    assistant = bot_on_corpus(engine, corpus, BOT, scope=SCOPE, handoff=OFFICES)
+    curated.save_curated(engine, "standard", ["Wann ist der Wertstoffhof offen?"],
+                         "Di–Fr 10–18 Uhr, Sa 8–14 Uhr.")
+    candidate = curated.best_match(engine.embedder, asked,
+                                   curated.list_curated(engine, "standard"))
+    assert candidate is not None and candidate.score >= curated.LLM_CANDIDATE_FLOOR
+    fake_llm.responder = judge_replying(verdict)
+
+    result = assistant.ask(asked)
+
+    assert (result.mode == "kuratiert") is served
+    checks = [r for r in fake_llm.requests_to("/api/chat", "POST")
+              if "Gespeicherte Frage: Wann ist der Wertstoffhof offen?" in str(r.body)]
+    assert len(checks) == 1 and asked in str(checks[0].body)
+    if served:
+        assert result.notice == "Geprüfte Antwort zur Frage „Wann ist der Wertstoffhof offen?“."
+
+
+def test_failing_model_leaves_the_decision_to_the_threshold(
+        make_settings: Callable[..., Settings], corpus: Path, fake_llm: FakeLLMServer) -> None:
+    engine = Engine(make_settings(ollama_host=fake_llm.url, ollama_model=fake_llm.models[0]))
+    assistant = bot_on_corpus(engine, corpus, BOT, scope=SCOPE, handoff=OFFICES)
+    curated.save_curated(engine, "standard", ["Wann ist der Wertstoffhof offen?"], "Di–Fr.")
+    fake_llm.responder = judge_replying("vielleicht")  # neither yes nor no
+
+    assert assistant.ask("Wann hat der Wertstoffhof offen?").mode == "kuratiert"
+    assert assistant.ask("Wertstoffhof Zeiten").mode != "kuratiert"
