@@ -211,6 +211,12 @@ class Assistant:
         with timer.step("zustaendigkeit"):
             decision = (check_scope(self.bot.scope, question, self.engine.embedder)
                         if not handoff_reason and found is None else ScopeDecision("unknown"))
+        redirect = decision.redirect if decision.kind == "redirect" else None
+        # A redirect keyword in a question that also names one of the bot's own topics ("Das
+        # Jobcenter will eine Meldebescheinigung"): the documents decide; only when they have
+        # no good answer does the redirect stand.
+        contested = redirect is not None and bool(decision.topic)
+        scope_note = decision.explain()
         if handoff_reason:
             pass
         elif found is not None:
@@ -219,8 +225,8 @@ class Assistant:
             notice = f"Geprüfte Antwort zur Frage „{found.matched_question}“."
             citations = [Citation(1, found.source, found.source, None, "", "", "", found.score,
                                   "")] if found.source else []
-        elif decision.kind == "redirect" and decision.redirect is not None:
-            mode, answer, no_answer = "verweis", decision.redirect.message, False
+        elif redirect is not None and not contested:
+            mode, answer, no_answer = "verweis", redirect.message, False
         if handoff_reason or found is not None or mode == "verweis":
             yield TurnEvent("delta", answer)
         else:
@@ -269,12 +275,19 @@ class Assistant:
                     mode, answer, no_answer = "keine_antwort", NO_ANSWER_TEXT, True
                 else:
                     yield TurnEvent("delta", answer)
+            if mode == "keine_antwort" and redirect is not None:
+                mode, answer, no_answer = "verweis", redirect.message, False
+                yield TurnEvent("delta", answer)
+            elif redirect is not None:
+                scope_note = (f"Stichwort „{decision.matched}“ gehört zu {redirect.name}, die "
+                              f"Frage aber auch zum Thema „{decision.topic}“, und die Unterlagen "
+                              "antworten darauf.")
             if mode == "keine_antwort":
                 handoff_reason = "keine_antwort"
                 if outside_scope(self.bot.scope, decision):
                     answer, handoff_reason = self.bot.scope.outside_message, "zustaendigkeit"
                 yield TurnEvent("delta", answer)
-            else:
+            elif mode != "verweis":
                 citations = self._citations(answer, hits)
         offer = handoff_reason and self.bot.handoff.enabled
         timer.timings["gesamt"] = round((time.perf_counter() - started) * 1000, 2)
@@ -298,7 +311,7 @@ class Assistant:
             handoff_reason=handoff_reason if offer else "",
             handoff_offer=offer_text(language) if offer else "",
             curated_answer_id=found.id if found else None,
-            scope_note=decision.explain(),
+            scope_note=scope_note,
         )
         if found is not None and self.log_turns:
             curated.record_hit(self.engine, found.id)

@@ -30,7 +30,8 @@ def test_scope_bench_counts_redirects_refusals_and_answers(engine: Engine, corpu
         # Redirected, but to the wrong office (the sample is deliberately wrong here).
         TestItem("c", "Wie beantrage ich Kindergeld?", "Familienkasse", "", "out_of_scope"),
         TestItem("d", "Wie wird das Wetter morgen?", "", "", "out_of_scope"),
-        TestItem("e", "Bürgergeld und Reisepass?", "", "", "answerable"),
+        # Labelled answerable on purpose: the gate sends it away, which the bench must count.
+        TestItem("e", "Bürgergeld beantragen?", "", "", "answerable"),
     ]
 
     figures = bench_scope.evaluate(engine, BotConfig.model_validate(config), items)

@@ -439,3 +439,16 @@ def test_failing_model_leaves_the_decision_to_the_threshold(
 
     assert assistant.ask("Wann hat der Wertstoffhof offen?").mode == "kuratiert"
     assert assistant.ask("Wertstoffhof Zeiten").mode != "kuratiert"
+
+
+def test_redirect_keyword_in_a_question_about_an_own_topic_is_answered_from_the_documents(
+        bot: Assistant) -> None:
+    """"Jobcenter" names another office, "Reisepass" one of the bot's topics, and the documents
+    answer it: no redirect. Without a good answer the redirect stands."""
+    answered = bot.ask("Das Jobcenter will meinen Reisepass sehen, was kostet ein Reisepass?")
+    assert answered.mode == "extractive" and "70,00 Euro" in answered.answer
+    assert "Jobcenter" in answered.scope_note and "Reisepass" in answered.scope_note
+
+    unanswered = bot.ask("Zahlt das Jobcenter die Gebühr für den Reisepass?")
+    assert unanswered.mode == "verweis" and "Jobcenter" in unanswered.answer
+    assert not unanswered.handoff
