@@ -33,7 +33,7 @@ from pipelines.llm.providers import LLMError, LLMProvider, Message
 from pipelines.prompts import render_prompt
 from pipelines.store.models import Bot, CuratedAnswer, Ticket, Workspace
 
-LEXICAL_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.6
 # With a language model answering, candidates from this score on are shown to it and it decides
 # (it also vetoes candidates above the bot's threshold): the scores alone cannot tell "first
 # dog" from "second dog" (evaluation/bench_curated.py).
