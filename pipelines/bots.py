@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipelines.settings import MAX_TOP_K
-from pipelines.store.models import Bot, BotVersion, Workspace
+from pipelines.store.models import Bot, BotVersion, Workspace, aware
 from pipelines.validation import german_error_lines
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$|^[a-z0-9]$")
@@ -405,7 +405,7 @@ class BotRepository:
         return [
             VersionInfo(
                 version=row.version,
-                created_at=_aware(row.created_at),
+                created_at=aware(row.created_at),
                 note=row.note,
                 is_current=row.version == bot.current_version,
                 is_published=row.version == bot.published_version,
@@ -473,10 +473,6 @@ class BotRepository:
         config = parse_bot_yaml(text)
         return config, self.save(config, note=note)
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_bot_yaml(text: str) -> BotConfig:

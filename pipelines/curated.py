@@ -31,7 +31,14 @@ from pipelines.engine import Engine
 from pipelines.german import STOPWORDS, compound_parts, stem, words
 from pipelines.llm.providers import LLMError, LLMProvider, Message
 from pipelines.prompts import render_prompt
-from pipelines.store.models import Bot, CuratedAnswer, Ticket, Workspace
+from pipelines.store.models import (
+    Bot,
+    CuratedAnswer,
+    Ticket,
+    Workspace,
+    aware,
+    row_in_workspace,
+)
 
 LEXICAL_WEIGHT = 0.6
 # With a language model answering, candidates from this score on are shown to it and it decides
@@ -159,9 +166,7 @@ def from_ticket(engine: Engine, workspace: str, ticket_id: int, actor: str,
     """A clerk's reply becomes a curated answer for the ticket's bot: the ticket's question
     (redacted) plus `extra_questions`, the reply (or an edited `answer`)."""
     with engine.session() as session:
-        ticket = session.scalar(
-            select(Ticket).join(Workspace, Workspace.id == Ticket.workspace_id)
-            .where(Ticket.id == ticket_id, Workspace.slug == workspace))
+        ticket: Ticket | None = row_in_workspace(session, Ticket, ticket_id, workspace)
         if ticket is None:
             raise CuratedError(f"Eine Anfrage Nr. {ticket_id} gibt es im Arbeitsbereich "
                                f"„{workspace}“ nicht.")
@@ -414,9 +419,7 @@ def _clean_questions(questions: Iterable[str]) -> list[str]:
 
 
 def _row(session: Any, workspace: str, curated_id: int) -> CuratedAnswer:
-    row = session.scalar(
-        select(CuratedAnswer).join(Workspace, Workspace.id == CuratedAnswer.workspace_id)
-        .where(CuratedAnswer.id == curated_id, Workspace.slug == workspace))
+    row: CuratedAnswer | None = row_in_workspace(session, CuratedAnswer, curated_id, workspace)
     if row is None:
         raise CuratedError(f"Eine geprüfte Antwort Nr. {curated_id} gibt es im Arbeitsbereich "
                            f"„{workspace}“ nicht.")
@@ -426,11 +429,7 @@ def _row(session: Any, workspace: str, curated_id: int) -> CuratedAnswer:
 def _info(row: CuratedAnswer) -> CuratedInfo:
     return CuratedInfo(row.id, row.bot_slug, list(row.questions or []), row.answer, row.source,
                        row.enabled, row.hits, row.ticket_id, row.created_by,
-                       _aware(row.created_at), _aware(row.updated_at))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                       aware(row.created_at), aware(row.updated_at))
 
 
 @lru_cache(maxsize=4096)

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, select
 
 from pipelines.engine import Engine
 from pipelines.privacy import redact_text
-from pipelines.store.models import Conversation, Feedback, Message, User, Workspace
+from pipelines.store.models import Conversation, Feedback, Message, User, Workspace, aware
 
 HELPFUL = 1
 NOT_HELPFUL = -1
@@ -106,7 +106,7 @@ def feedback_for_message(engine: Engine, message_id: int,
                 rating=row.rating,
                 comment=row.comment,
                 user_id=row.user_id,
-                created_at=_aware(row.created_at),
+                created_at=aware(row.created_at),
             )
             for row in rows
         ]
@@ -115,7 +115,3 @@ def feedback_for_message(engine: Engine, message_id: int,
 def _same_user(user_id: int | None) -> ColumnElement[bool]:
     return Feedback.user_id.is_(None) if user_id is None else Feedback.user_id == user_id
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

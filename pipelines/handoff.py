@@ -28,7 +28,16 @@ from pipelines.german import content_terms
 from pipelines.mail import MailError, mail_enabled, send_mail, valid_address
 from pipelines.office_hours import describe_moment, is_open, next_opening, parse_hours
 from pipelines.scope import matches_keyword
-from pipelines.store.models import Bot, Conversation, Message, Ticket, TicketEvent, Workspace
+from pipelines.store.models import (
+    Bot,
+    Conversation,
+    Message,
+    Ticket,
+    TicketEvent,
+    Workspace,
+    aware,
+    row_in_workspace,
+)
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +233,7 @@ def create_ticket(engine: Engine, workspace: str, conversation_id: str,
             language=last.language or "de",
             question=last.question,
             transcript=[{"question": m.question, "answer": m.answer, "mode": m.mode,
-                         "at": _aware(m.created_at).isoformat()} for m in messages],
+                         "at": aware(m.created_at).isoformat()} for m in messages],
             contact_email=contact,
         )
         session.add(ticket)
@@ -369,7 +378,7 @@ def replies_for(engine: Engine, conversation_id: str) -> list[ChatReply]:
         rows = session.scalars(
             select(Ticket).where(Ticket.conversation_id == conversation_id,
                                  Ticket.reply.is_not(None)).order_by(Ticket.replied_at)).all()
-        return [ChatReply(t.id, t.office_name, t.reply or "", _aware(t.replied_at))
+        return [ChatReply(t.id, t.office_name, t.reply or "", aware(t.replied_at))
                 for t in rows if t.replied_at is not None]
 
 
@@ -385,9 +394,8 @@ def tickets_for(engine: Engine, conversation_id: str) -> list[TicketInfo]:
 
 
 def _conversation(session: Any, workspace: str, conversation_id: str) -> Conversation:
-    conversation = session.scalar(
-        select(Conversation).join(Workspace, Workspace.id == Conversation.workspace_id)
-        .where(Conversation.id == conversation_id, Workspace.slug == workspace))
+    conversation: Conversation | None = row_in_workspace(session, Conversation, conversation_id,
+                                                         workspace)
     if conversation is None:
         raise TicketError(f"Das Gespräch {conversation_id[:36]} gibt es im Arbeitsbereich "
                           f"„{workspace}“ nicht.")
@@ -396,9 +404,7 @@ def _conversation(session: Any, workspace: str, conversation_id: str) -> Convers
 
 def _ticket(session: Any, workspace: str, ticket_id: int) -> Ticket:
     # The same message for "no such ticket" and "another workspace's ticket".
-    ticket = session.scalar(
-        select(Ticket).join(Workspace, Workspace.id == Ticket.workspace_id)
-        .where(Ticket.id == ticket_id, Workspace.slug == workspace))
+    ticket: Ticket | None = row_in_workspace(session, Ticket, ticket_id, workspace)
     if ticket is None:
         raise TicketError(f"Eine Anfrage Nr. {ticket_id} gibt es im Arbeitsbereich "
                           f"„{workspace}“ nicht.")
@@ -449,16 +455,12 @@ def _info(ticket: Ticket, bot_slug: str, with_events: bool = True) -> TicketInfo
         office_name=ticket.office_name, topic=ticket.topic, language=ticket.language,
         question=ticket.question, transcript=list(ticket.transcript or []),
         has_contact=bool(ticket.contact_email), assigned_to=ticket.assigned_to,
-        reply=ticket.reply, replied_at=_aware(ticket.replied_at) if ticket.replied_at else None,
-        created_at=_aware(ticket.created_at), updated_at=_aware(ticket.updated_at),
+        reply=ticket.reply, replied_at=aware(ticket.replied_at) if ticket.replied_at else None,
+        created_at=aware(ticket.created_at), updated_at=aware(ticket.updated_at),
         conversation_id=ticket.conversation_id, bot_slug=bot_slug,
-        events=[TicketEventInfo(_aware(e.at), e.actor, e.action, e.detail)
+        events=[TicketEventInfo(aware(e.at), e.actor, e.action, e.detail)
                 for e in ticket.events] if with_events else [],
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _notify_office(engine: Engine, ticket: TicketInfo, office: Office) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
@@ -132,31 +132,32 @@ def apply_retention(engine: Engine, workspace: str | None = None, now: datetime 
     return results
 
 
-def _apply_tickets(session: Session, ids: list[int], mode: RetentionMode) -> None:
+def _remove(session: Session, ids: list[int], mode: RetentionMode, table: Any,
+            blank: dict[str, Any], children: Any, child_key: Any,
+            child_blank: dict[str, Any]) -> None:
+    """Delete rows `ids` of `table` with their `children` (rows whose `child_key` points at
+    them), or set their texts to `blank` and the children's to `child_blank`; in batches."""
     for start in range(0, len(ids), 500):
         batch = ids[start:start + 500]
         if mode == "delete":
-            session.execute(delete(TicketEvent).where(TicketEvent.ticket_id.in_(batch)))
-            session.execute(delete(Ticket).where(Ticket.id.in_(batch)))
+            session.execute(delete(children).where(child_key.in_(batch)))
+            session.execute(delete(table).where(table.id.in_(batch)))
         else:
-            session.execute(update(TicketEvent).where(TicketEvent.ticket_id.in_(batch))
-                            .values(detail=""))
-            session.execute(update(Ticket).where(Ticket.id.in_(batch)).values(
-                question="", transcript=[], reply=None, contact_email=None))
+            session.execute(update(children).where(child_key.in_(batch)).values(**child_blank))
+            session.execute(update(table).where(table.id.in_(batch)).values(**blank))
+
+
+def _apply_tickets(session: Session, ids: list[int], mode: RetentionMode) -> None:
+    _remove(session, ids, mode, Ticket,
+            {"question": "", "transcript": [], "reply": None, "contact_email": None},
+            TicketEvent, TicketEvent.ticket_id, {"detail": ""})
 
 
 def _apply(session: Session, workspace_id: int, ids: list[int], mode: RetentionMode) -> int:
     conversations = 0
-    for start in range(0, len(ids), 500):
-        batch = ids[start:start + 500]
-        if mode == "delete":
-            session.execute(delete(Feedback).where(Feedback.message_id.in_(batch)))
-            session.execute(delete(Message).where(Message.id.in_(batch)))
-        else:
-            session.execute(update(Feedback).where(Feedback.message_id.in_(batch))
-                            .values(comment=""))
-            session.execute(update(Message).where(Message.id.in_(batch)).values(
-                question="", search_query=None, answer="", citations=[], error=None))
+    _remove(session, ids, mode, Message,
+            {"question": "", "search_query": None, "answer": "", "citations": [], "error": None},
+            Feedback, Feedback.message_id, {"comment": ""})
     if mode == "delete":
         empty = (select(Conversation.id)
                  .where(Conversation.workspace_id == workspace_id,

@@ -14,8 +14,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -276,3 +277,16 @@ class CuratedAnswer(Base):
     created_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def row_in_workspace(session: Session, model: Any, key: Any, workspace: str) -> Any:
+    """Row `key` of `model` (a table with `workspace_id`) when it belongs to `workspace`; None
+    both when it does not exist and when it is another workspace's (which must not show)."""
+    return session.scalar(
+        select(model).join(Workspace, Workspace.id == model.workspace_id)
+        .where(model.id == key, Workspace.slug == workspace))

@@ -51,3 +51,10 @@ def sign_in(username: str, password: str) -> AppTest:
     app.run()
     assert not app.exception, app.exception
     return app
+
+
+def texts(app: AppTest) -> str:
+    """Every text a page shows in markdown, captions and message boxes, as one string."""
+    parts = [m.value for m in app.markdown] + [c.value for c in app.caption]
+    parts += [e.value for kind in (app.info, app.success, app.warning, app.error) for e in kind]
+    return " ".join(str(p) for p in parts)

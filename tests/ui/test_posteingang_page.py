@@ -26,7 +26,7 @@ from pipelines.store.db import get_engine
 from tests.conftest import SAMPLE_BOT, SAMPLE_CORPUS, closed_port_url
 from tests.support.chatlog import conversation, turn
 from tests.support.smtp import SMTPTestServer
-from tests.ui.conftest import sign_in
+from tests.ui.conftest import sign_in, texts
 
 APP = str(REPO_ROOT / "apps" / "workspace.py")
 CHAT = str(REPO_ROOT / "pages" / "chat.py")
@@ -86,12 +86,6 @@ def run(path: str, app: AppTest | None = None) -> AppTest:
     app.switch_page(path).run()
     assert not app.exception, app.exception
     return app
-
-
-def texts(app: AppTest) -> str:
-    parts = [m.value for m in app.markdown] + [c.value for c in app.caption]
-    parts += [e.value for kind in (app.info, app.success, app.warning, app.error) for e in kind]
-    return " ".join(str(p) for p in parts)
 
 
 def click(app: AppTest, key: str) -> AppTest:

@@ -20,6 +20,7 @@ from pipelines.store.models import Conversation, Feedback
 from pipelines.store.models import Message as MessageRow
 from tests.conftest import closed_port_url
 from tests.support.fake_llm_server import FakeLLMServer
+from tests.ui.conftest import texts
 
 APP = str(REPO_ROOT / "apps" / "workspace.py")
 PAGES = REPO_ROOT / "pages"
@@ -60,12 +61,6 @@ def run(path: str | None = None, timeout: int = 120) -> AppTest:
         app.switch_page(path).run()
         assert not app.exception, app.exception
     return app
-
-
-def texts(app: AppTest) -> str:
-    parts = [m.value for m in app.markdown] + [c.value for c in app.caption]
-    parts += [e.value for kind in (app.info, app.success, app.warning, app.error) for e in kind]
-    return " ".join(str(p) for p in parts)
 
 
 def test_start_lists_the_bots_and_says_that_answers_are_extractive(engine: Engine) -> None:
