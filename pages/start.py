@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from apps import ui
+from pipelines.handoff import list_tickets
 from pipelines.workspace import bot_statuses, llm_status
 
 st.title(ui.t("start.title"))
@@ -25,6 +26,13 @@ elif status["reachable"]:
     st.warning(str(status["message"]), icon=":material/warning:")
 else:
     st.info(ui.t("start.llm_missing", message=status["message"]), icon=":material/info:")
+
+if ui.allowed("inbox.handle"):
+    waiting = list_tickets(engine, ui.workspace(), statuses=["offen"])
+    if waiting:
+        st.warning(ui.t("start.inbox_waiting", count=len(waiting)), icon=":material/inbox:")
+        if "posteingang" in ui.PAGES:
+            st.page_link(ui.PAGES["posteingang"])
 
 bots = bot_statuses(engine, ui.workspace())
 st.subheader(ui.t("start.bots"))

@@ -595,6 +595,8 @@ TEXTS["de"].update({
     "settings.retention_pending": "{count} Nachrichten sind älter als die Frist (vor dem {date}).",
     "settings.retention_apply": "Jetzt anwenden",
     "settings.retention_done": "{count} Nachrichten: {mode}.",
+    "start.inbox_waiting": "Im Posteingang warten {count} Anfragen von Bürgerinnen und Bürgern "
+    "auf eine Antwort.",
     "settings.mail": "E-Mail",
     "settings.mail_help": "Für Antworten an Bürgerinnen und Bürger, die bei der Übergabe an "
     "einen Menschen eine Adresse hinterlassen, und für Hinweise an die Ämter auf neue Anfragen.",
@@ -626,6 +628,7 @@ TEXTS["en"].update({
     "settings.retention_pending": "{count} messages are older than the period (before {date}).",
     "settings.retention_apply": "Apply now",
     "settings.retention_done": "{count} messages: {mode}.",
+    "start.inbox_waiting": "{count} requests from citizens are waiting in the inbox.",
     "settings.mail": "E-mail",
     "settings.mail_help": "For replies to citizens who leave an address when handed to a "
     "person, and for notices of new requests to the offices.",

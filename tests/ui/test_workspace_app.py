@@ -250,3 +250,16 @@ def test_settings_say_when_mail_is_off(data_dir: Path) -> None:
              for row in df.value.to_dict("records") if "Einstellung" in row}
     assert shown["SMTP-Server"] == "– (kein E-Mail-Versand)"
     assert not [b for b in app.button if b.label == "Test-E-Mail senden"]
+
+
+def test_start_says_how_many_requests_wait_in_the_inbox(engine: Engine) -> None:
+    from pipelines import handoff
+    from pipelines.assistant import Assistant
+
+    assert "Posteingang" not in texts(run())
+    result = Assistant(engine, "hundebot").ask("Ich möchte mit einem Menschen sprechen")
+    handoff.create_ticket(engine, "standard", result.conversation_id)
+
+    app = run()
+
+    assert "Im Posteingang warten 1 Anfragen" in texts(app)
