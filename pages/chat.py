@@ -16,6 +16,7 @@ from pipelines.assistant import Assistant, TurnResult
 from pipelines.bots import BotRepository
 from pipelines.feedback import record_feedback
 from pipelines.handoff import TicketError, create_ticket, replies_for, tickets_for
+from pipelines.mail import mail_enabled
 
 # How often an open chat with a handed-over request looks for the clerk's reply.
 REPLY_POLL_SECONDS = 10
@@ -132,8 +133,12 @@ def handoff_offer(answer: dict[str, Any], index: int) -> None:
     with st.container(border=True):
         if answer["handoff_offer"] != answer["answer"]:
             st.markdown(answer["handoff_offer"])
-        email = st.text_input(ui.t("handoff.email"), key=f"handoff-email-{conversation}",
-                              help=ui.t("handoff.email_help"), autocomplete="email")
+        email = ""
+        if mail_enabled(engine.settings):
+            email = st.text_input(ui.t("handoff.email"), key=f"handoff-email-{conversation}",
+                                  help=ui.t("handoff.email_help"), autocomplete="email")
+        else:  # no address is asked for that nothing would ever be sent to
+            st.caption(ui.t("handoff.no_mail"))
         if st.button(ui.t("handoff.button"), key=f"handoff-send-{conversation}",
                      icon=":material/support_agent:", type="primary"):
             try:

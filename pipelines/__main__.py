@@ -435,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub = users.add_subparsers(dest="users_action", required=True)
     # dest differs from the global --workspace, which the subcommand would otherwise reset.
     workspace_help = "Arbeitsbereich (Standard: aus den Einstellungen)"
-    role_help = "admin, editor, analyst oder evaluator"
+    role_help = "admin, editor, analyst, evaluator oder clerk"
     users_add = users_sub.add_parser("add", help="Benutzer mit Passwort anlegen")
     users_add.add_argument("username", metavar="BENUTZERNAME")
     users_add.add_argument("--workspace", dest="users_workspace", metavar="SLUG",

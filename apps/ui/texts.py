@@ -731,6 +731,8 @@ TEXTS["de"].update({
     "handoff.email": "Ihre E-Mail-Adresse für die Antwort (freiwillig)",
     "handoff.email_help": "Ohne Adresse erscheint die Antwort nur hier im Chat. Die Adresse wird "
     "gelöscht, sobald die Anfrage abgeschlossen ist.",
+    "handoff.no_mail": "Die Antwort erscheint hier im Chat; bitte lassen Sie das Fenster "
+    "geöffnet.",
     "handoff.button": "An einen Menschen übergeben",
     "handoff.created": "Übergeben als Anfrage Nr. {id}. {message}",
     "handoff.office_mail_failed": "Der Hinweis an das Amt ging nicht per E-Mail hinaus: "
@@ -822,6 +824,7 @@ TEXTS["en"].update({
     "handoff.email": "Your e-mail address for the reply (optional)",
     "handoff.email_help": "Without an address the reply shows only here in the chat. The "
     "address is erased once the request is closed.",
+    "handoff.no_mail": "The reply will appear here in the chat; please keep this window open.",
     "handoff.button": "Hand over to a person",
     "handoff.created": "Handed over as request no. {id}. {message}",
     "handoff.office_mail_failed": "The notice to the office did not go out by e-mail: "

@@ -301,7 +301,7 @@ def test_oidc_never_takes_over_a_password_account(engine: Engine,
     (lambda r: r.create_user("Anna.Schmidt", PASSWORD), "„anna.schmidt“ gibt es schon"),
     (lambda r: r.grant("anna.schmidt", "jena", "chef"),
      "Unbekannte Rolle „chef“. Gültige Rollen: admin (Administration), editor (Redaktion), "
-     "analyst (Analyse), evaluator (Bewertung)."),
+     "analyst (Analyse), evaluator (Bewertung), clerk (Sachbearbeitung)."),
     (lambda r: r.grant("anna.schmidt", "Jena Stadt", "editor"), "Ungültiger Arbeitsbereich"),
     (lambda r: r.grant("niemand", "jena", "editor"), "Den Benutzer „niemand“ gibt es nicht."),
     (lambda r: r.set_password("anna.schmidt", "123"), "Das Passwort ist zu kurz"),

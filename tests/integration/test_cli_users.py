@@ -143,7 +143,8 @@ def test_add_refuses_with_exit_1_and_a_german_reason(session: Session) -> None:
     expected = {
         "add_anna_again": "Den Benutzernamen „anna.schmidt“ gibt es schon.",
         "add_bad_role": "Unbekannte Rolle „chef“. Gültige Rollen: admin (Administration), "
-                        "editor (Redaktion), analyst (Analyse), evaluator (Bewertung).",
+                        "editor (Redaktion), analyst (Analyse), evaluator (Bewertung), "
+                        "clerk (Sachbearbeitung).",
         "add_short_password": "Das Passwort ist zu kurz: mindestens 10 Zeichen (jetzt 7).",
         "add_empty_stdin": "Auf der Standardeingabe kam kein Passwort an.",
         "add_prompt_mismatch": "Die beiden Passwörter stimmen nicht überein.",
