@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from typing import Any
 
 import streamlit as st
@@ -120,8 +121,11 @@ def remembered_choice(label: str, options: list[str], state_key: str,
     page may preset it, e.g. to the bot or knowledge base just created).
 
     The box has a key of its own: without one, a changed `index` made Streamlit treat it as a
-    new widget starting from the old choice, so every second pick was lost."""
-    widget_key = f"{state_key}-box"
+    new widget starting from the old choice, so every second pick was lost. The key changes
+    with the labels, though: a keyed box keeps showing its old label ("0 Dok." after an
+    upload) when only `format_func`'s text changes."""
+    labels = "\x1f".join(str(format_func(option)) for option in options)
+    widget_key = f"{state_key}-box-{zlib.crc32(labels.encode()):08x}"
     current = st.session_state.get(state_key)
     if current in options and st.session_state.get(widget_key) != current:
         st.session_state[widget_key] = current

@@ -33,7 +33,8 @@ QUESTION = "Was kostet ein Reisepass für Personen ab 24 Jahren?"
 # embedding model and the PDF reader, the first question loads the search index.
 SLOW_STEP_MS = 180_000
 
-PAGE_NAMES = ("Start", "Bots", "Dokumente", "Chat testen", "Einstellungen")
+PAGE_NAMES = ("Start", "Bots", "Dokumente", "Chat testen", "Geprüfte Antworten",
+              "Einstellungen")
 
 
 @dataclass
