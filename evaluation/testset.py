@@ -12,6 +12,8 @@ ItemKind = Literal["answerable", "no_answer", "out_of_scope", "handoff"]
 
 @dataclass(frozen=True)
 class TestItem:
+    __test__ = False  # a test-set item, not a pytest test class
+
     id: str
     question: str
     expected_answer: str
