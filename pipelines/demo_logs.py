@@ -15,6 +15,7 @@ import json
 import math
 import random
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,13 +24,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from pipelines.assistant import NO_ANSWER_TEXT
 from pipelines.bots import BotRepository
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT
-from pipelines.store.models import Conversation, Feedback, Message, Workspace
+from pipelines.store.models import Conversation, CuratedAnswer, Feedback, Message, Workspace
 
 QUESTIONS_FILE = REPO_ROOT / "data" / "sample" / "demo_logs.yaml"
 TESTSET_FILE = REPO_ROOT / "data" / "sample" / "musterstadt_testset.jsonl"
@@ -302,5 +303,11 @@ class _Writer:
             ]
             if feedback:
                 session.execute(insert(Feedback), feedback)
+            # Served curated answers count their hits, as the assistant counts real ones.
+            served = Counter(row["curated_answer_id"] for row in self.messages
+                             if row["curated_answer_id"] is not None)
+            for curated_id, hits in served.items():
+                session.execute(update(CuratedAnswer).where(CuratedAnswer.id == curated_id)
+                                .values(hits=CuratedAnswer.hits + hits))
             self.feedback_rows += len(feedback)
         self.conversations, self.messages, self.ratings = [], [], []

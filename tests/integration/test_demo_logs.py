@@ -123,3 +123,19 @@ def test_cli(engine: Engine) -> None:
     again = run("--bot", BOT, "--days", "3", "--no-answers", "--if-empty")  # as `make run`
     assert again.returncode == 0 and "schon synthetische Gespräche" in again.stdout
     assert counts(engine)[2] == summary["messages"]
+
+
+def test_curated_answers_served_in_demo_logs_count_their_hits(engine: Engine, corpus: Path
+                                                              ) -> None:
+    from pipelines.curated import list_curated, save_curated
+
+    bot_on_corpus(engine, corpus, BOT)
+    save_curated(engine, "standard", ["Wie lange ist die Wartezeit für einen Kitaplatz?"],
+                 "Derzeit etwa sechs Monate.", bot_slug=BOT)
+    generate(engine, "standard", BOT, days=7, conversations_per_day=20, seed=3,
+             end=date(2026, 11, 22))
+    with engine.session() as session:
+        served = int(session.scalar(select(func.count()).select_from(Message)
+                                    .where(Message.curated_answer_id.is_not(None))) or 0)
+    [answer] = list_curated(engine, "standard")
+    assert served > 0 and answer.hits == served
