@@ -29,6 +29,7 @@ from pipelines.documents.readers import decode_text
 from pipelines.embeddings import Embedder, embed_query
 from pipelines.engine import Engine
 from pipelines.german import STOPWORDS, compound_parts, stem, words
+from pipelines.handoff import ticket_missing
 from pipelines.llm.providers import LLMError, LLMProvider, Message
 from pipelines.prompts import render_prompt
 from pipelines.store.models import (
@@ -166,10 +167,8 @@ def from_ticket(engine: Engine, workspace: str, ticket_id: int, actor: str,
     """A clerk's reply becomes a curated answer for the ticket's bot: the ticket's question
     (redacted) plus `extra_questions`, the reply (or an edited `answer`)."""
     with engine.session() as session:
-        ticket: Ticket | None = row_in_workspace(session, Ticket, ticket_id, workspace)
-        if ticket is None:
-            raise CuratedError(f"Eine Anfrage Nr. {ticket_id} gibt es im Arbeitsbereich "
-                               f"„{workspace}“ nicht.")
+        ticket: Ticket = row_in_workspace(session, Ticket, ticket_id, workspace,
+                                          CuratedError(ticket_missing(ticket_id, workspace)))
         if not (answer or ticket.reply):
             raise CuratedError(f"Anfrage Nr. {ticket_id} ist noch nicht beantwortet.")
         bot = session.get(Bot, ticket.bot_id) if ticket.bot_id else None
@@ -419,11 +418,10 @@ def _clean_questions(questions: Iterable[str]) -> list[str]:
 
 
 def _row(session: Any, workspace: str, curated_id: int) -> CuratedAnswer:
-    row: CuratedAnswer | None = row_in_workspace(session, CuratedAnswer, curated_id, workspace)
-    if row is None:
-        raise CuratedError(f"Eine geprüfte Antwort Nr. {curated_id} gibt es im Arbeitsbereich "
-                           f"„{workspace}“ nicht.")
-    return row
+    return row_in_workspace(
+        session, CuratedAnswer, curated_id, workspace,
+        CuratedError(f"Eine geprüfte Antwort Nr. {curated_id} gibt es im Arbeitsbereich "
+                     f"„{workspace}“ nicht."))
 
 
 def _info(row: CuratedAnswer) -> CuratedInfo:

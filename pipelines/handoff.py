@@ -394,21 +394,20 @@ def tickets_for(engine: Engine, conversation_id: str) -> list[TicketInfo]:
 
 
 def _conversation(session: Any, workspace: str, conversation_id: str) -> Conversation:
-    conversation: Conversation | None = row_in_workspace(session, Conversation, conversation_id,
-                                                         workspace)
-    if conversation is None:
-        raise TicketError(f"Das Gespräch {conversation_id[:36]} gibt es im Arbeitsbereich "
-                          f"„{workspace}“ nicht.")
-    return conversation
+    return row_in_workspace(
+        session, Conversation, conversation_id, workspace,
+        TicketError(f"Das Gespräch {conversation_id[:36]} gibt es im Arbeitsbereich "
+                    f"„{workspace}“ nicht."))
 
 
 def _ticket(session: Any, workspace: str, ticket_id: int) -> Ticket:
     # The same message for "no such ticket" and "another workspace's ticket".
-    ticket: Ticket | None = row_in_workspace(session, Ticket, ticket_id, workspace)
-    if ticket is None:
-        raise TicketError(f"Eine Anfrage Nr. {ticket_id} gibt es im Arbeitsbereich "
-                          f"„{workspace}“ nicht.")
-    return ticket
+    return row_in_workspace(
+        session, Ticket, ticket_id, workspace, TicketError(ticket_missing(ticket_id, workspace)))
+
+
+def ticket_missing(ticket_id: int, workspace: str) -> str:
+    return f"Eine Anfrage Nr. {ticket_id} gibt es im Arbeitsbereich „{workspace}“ nicht."
 
 
 def _bot_config(session: Any, workspace: str, bot: Bot | None, version: int

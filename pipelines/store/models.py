@@ -284,9 +284,14 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def row_in_workspace(session: Session, model: Any, key: Any, workspace: str) -> Any:
-    """Row `key` of `model` (a table with `workspace_id`) when it belongs to `workspace`; None
-    both when it does not exist and when it is another workspace's (which must not show)."""
-    return session.scalar(
+def row_in_workspace(session: Session, model: Any, key: Any, workspace: str,
+                     missing: Exception) -> Any:
+    """Row `key` of `model` (a table with `workspace_id`) when it belongs to `workspace`;
+    raises `missing` both when it does not exist and when it is another workspace's (which
+    must not show)."""
+    row = session.scalar(
         select(model).join(Workspace, Workspace.id == model.workspace_id)
         .where(model.id == key, Workspace.slug == workspace))
+    if row is None:
+        raise missing
+    return row
