@@ -312,8 +312,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     engine = _engine()
     workspace = engine.settings.default_workspace
     with engine.session() as session:
-        config, version = BotRepository(session, workspace).import_yaml(
-            SAMPLE_BOT_FILE.read_text(encoding="utf-8"), note="Beispieldaten")
+        repo = BotRepository(session, workspace)
+        config, version = repo.import_yaml(SAMPLE_BOT_FILE.read_text(encoding="utf-8"),
+                                           note="Beispieldaten")
+        # The sample bot is public, so the demo host page (/demo/musterstadt) shows it.
+        repo.publish(config.slug, version)
     ingestor = Ingestor(engine, workspace, config.effective_knowledge_bases()[0])
     report = ingestor.ingest([SAMPLE_CORPUS], prune=True)
     print(f"Beispiel-Bot '{config.slug}' (Version {version}): {report.count('neu')} neu, "

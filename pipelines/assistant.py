@@ -68,6 +68,8 @@ LANGUAGE_NAMES = {
     "hr": "Kroatisch", "vi": "Vietnamesisch",
 }
 CITATION_RE = re.compile(r"\[(\d{1,2})\]")
+OFFLINE_LIMITS = ("Übersetzung und Einfache Sprache brauchen ein Sprachmodell; ohne eines "
+                  "zeigt der Assistent die Sätze der deutschen Quellen.")
 # Key in a stored turn's timings: how many personal-data spans were redacted (not milliseconds).
 REDACTIONS_KEY = "schwaerzungen"
 
@@ -111,6 +113,10 @@ class TurnResult:
     curated_answer_id: int | None = None
     # Why the scope gate decided as it did ("Verweis an …: Stichwort „…“"), for "Warum?".
     scope_note: str = ""
+    # The language model answered in another language than the German sources: the chat
+    # says "maschinell übersetzt" and names the German source.
+    translated: bool = False
+    plain_language: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,9 +176,10 @@ class Assistant:
 
     # -- public API ------------------------------------------------------------------
     def ask(self, question: str, conversation_id: str | None = None,
-            on_delta: Callable[[str], None] | None = None) -> TurnResult:
+            on_delta: Callable[[str], None] | None = None, language: str | None = None,
+            plain_language: bool = False) -> TurnResult:
         result: TurnResult | None = None
-        for event in self.stream(question, conversation_id):
+        for event in self.stream(question, conversation_id, language, plain_language):
             if event.kind == "delta" and on_delta:
                 on_delta(event.text)
             elif event.kind == "final":
@@ -180,13 +187,18 @@ class Assistant:
         assert result is not None
         return result
 
-    def stream(self, question: str, conversation_id: str | None = None) -> Iterator[TurnEvent]:
+    def stream(self, question: str, conversation_id: str | None = None,
+               language: str | None = None, plain_language: bool = False
+               ) -> Iterator[TurnEvent]:
+        """`language`: answer in this language (ISO code) instead of the question's (the
+        public chat's language switch); `plain_language`: the language model answers in
+        Einfache Sprache (prompt pipelines/prompts/de/plain_language.md)."""
         question = " ".join(question.split())
         timer = _Timer()
         started = time.perf_counter()
         conversation_id = conversation_id or str(uuid.uuid4())
         with timer.step("sprache"):
-            language = detect_language(question)
+            language = language or detect_language(question)
         history = self._history(conversation_id)
         provider = self.provider
         llm_up = False
@@ -249,8 +261,8 @@ class Assistant:
                 mode, model = "llm", provider.model
                 with timer.step("antwort"):
                     try:
-                        for delta in provider.stream_chat(
-                                self._answer_messages(search_query, hits, language)):
+                        for delta in provider.stream_chat(self._answer_messages(
+                                search_query, hits, language, plain_language)):
                             answer += delta
                             yield TurnEvent("delta", delta)
                     except LLMError as exc:
@@ -268,6 +280,9 @@ class Assistant:
                 if provider is not None:
                     notice = ("Kein Sprachmodell erreichbar – die Antwort besteht aus wörtlichen "
                               "Sätzen der Quellen (extraktiver Modus).")
+            if mode == "extractive" and (plain_language or language != "de"):
+                # Without a language model there is no translation and no rewording.
+                notice = " ".join(filter(None, [notice, OFFLINE_LIMITS]))
             if mode == "extractive":
                 with timer.step("antwort"):
                     answer = extractive_answer(search_query, hits)
@@ -312,6 +327,8 @@ class Assistant:
             handoff_offer=offer_text(language) if offer else "",
             curated_answer_id=found.id if found else None,
             scope_note=scope_note,
+            translated=mode == "llm" and language != "de",
+            plain_language=plain_language and mode == "llm",
         )
         if found is not None and self.log_turns:
             curated.record_hit(self.engine, found.id)
@@ -357,15 +374,19 @@ class Assistant:
                 return condensed.splitlines()[0].strip(), ""
         return offline, ""
 
-    def _answer_messages(self, question: str, hits: list[Hit], language: str) -> list[Message]:
+    def _answer_messages(self, question: str, hits: list[Hit], language: str,
+                         plain_language: bool = False) -> list[Message]:
         bot = self.bot
+        extra = [bot.system_prompt]
+        if plain_language:
+            extra.append(render_prompt("plain_language"))
         system = render_prompt(
             "answer_system",
             bot_name=bot.name,
             persona=bot.persona,
             language_name=LANGUAGE_NAMES.get(language, language),
             answer_style=STYLE_TEXT[bot.answer_style],
-            extra_instructions=bot.system_prompt,
+            extra_instructions="\n\n".join(filter(None, extra)),
         )
         sources = "\n\n".join(
             f"[{i}] {_source_label(hit)}\n{hit.text}" for i, hit in enumerate(hits, start=1)

@@ -195,6 +195,96 @@ class CuratedSettings(BaseModel):
                     "Fragen.")
 
 
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+ORIGIN_PATTERN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$", re.IGNORECASE)
+# WCAG 2.1 AA: white text on the town colour (buttons, header) needs this contrast.
+MIN_CONTRAST = 4.5
+MAX_SUGGESTIONS = 6
+
+
+class PublicSettings(BaseModel):
+    """How the bot appears in the public chat on the town's website."""
+
+    model_config = ConfigDict(extra="forbid", title="Website-Chat")
+    colour: str = Field(
+        "#005a9c", title="Farbe der Stadt",
+        description="Farbe für Kopfzeile und Schaltflächen als #RRGGBB, z. B. „#005a9c“. Weiße "
+                    "Schrift darauf muss gut lesbar sein (Kontrast mindestens 4,5 : 1).")
+    suggested_questions: list[str] = Field(
+        default_factory=list, title="Vorgeschlagene Fragen",
+        description="Bis zu sechs Fragen, die Bürgerinnen und Bürger mit einem Klick stellen "
+                    "können, eine je Zeile.")
+    allowed_origins: list[str] = Field(
+        default_factory=list, title="Erlaubte Websites",
+        description="Websites, die den Chat einbetten dürfen, eine je Zeile, z. B. "
+                    "„https://www.musterstadt.de“. Leer = nur dieser Server selbst.")
+    privacy_url: str = Field(
+        "", title="Datenschutzhinweise",
+        description="Adresse der Datenschutzhinweise der Stadt (https://…). Leer = die "
+                    "allgemeinen Hinweise dieses Servers.")
+    logo_alt: str = Field(
+        "", max_length=200, title="Beschreibung des Logos",
+        description="Was das Logo zeigt, für Screenreader, z. B. „Wappen der Stadt "
+                    "Musterstadt“. Das Logo selbst laden Sie unten hoch.")
+
+    @field_validator("colour")
+    @classmethod
+    def _colour_readable(cls, value: str) -> str:
+        if not HEX_COLOUR.match(value.strip()):
+            raise ValueError(f"„{value[:20]}“ ist keine Farbe im Format #RRGGBB, z. B. #005a9c.")
+        ratio = contrast_ratio(value.strip(), "#ffffff")
+        if ratio < MIN_CONTRAST:
+            raise ValueError(
+                f"Weiße Schrift auf {value.strip()} hat nur einen Kontrast von "
+                f"{ratio:.1f} : 1; nötig sind mindestens 4,5 : 1. Bitte eine dunklere Farbe "
+                "wählen.")
+        return value.strip().lower()
+
+    @field_validator("suggested_questions")
+    @classmethod
+    def _few_short_questions(cls, value: list[str]) -> list[str]:
+        questions = [q.strip() for q in value if q.strip()]
+        if len(questions) > MAX_SUGGESTIONS:
+            raise ValueError(f"Höchstens {MAX_SUGGESTIONS} vorgeschlagene Fragen, nicht "
+                             f"{len(questions)}.")
+        for question in questions:
+            if len(question) > 200:
+                raise ValueError(f"Die vorgeschlagene Frage „{question[:40]}…“ ist länger "
+                                 "als 200 Zeichen.")
+        return questions
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = [o.strip().rstrip("/") for o in value if o.strip()]
+        for origin in origins:
+            if not ORIGIN_PATTERN.match(origin):
+                raise ValueError(
+                    f"„{origin[:80]}“ ist keine Website-Adresse wie „https://www.musterstadt.de“ "
+                    "(nur Schema und Rechnername, ohne Pfad).")
+        return origins
+
+    @field_validator("privacy_url")
+    @classmethod
+    def _privacy_url(cls, value: str) -> str:
+        url = value.strip()
+        if url and not re.match(r"^https?://[^\s\"'<>]+$", url):
+            raise ValueError(f"„{url[:80]}“ ist keine Adresse, die mit https:// beginnt.")
+        return url
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 class BotConfig(BaseModel):
     """Everything that makes a bot; each saved change becomes a new version."""
 
@@ -283,6 +373,11 @@ class BotConfig(BaseModel):
         default_factory=CuratedSettings,
         title="Geprüfte Antworten",
         description="Antworten der Verwaltung, die vor der Suche in den Unterlagen kommen.",
+    )
+    public: PublicSettings = Field(
+        default_factory=PublicSettings,
+        title="Website-Chat",
+        description="Aussehen und Einbettung des öffentlichen Chats auf der Website der Stadt.",
     )
 
     @field_validator("slug")

@@ -98,6 +98,22 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds to wait for the SMTP server per operation."
     )
 
+    # Public chat on towns' websites (apps/public_chat.py)
+    public_base_url: str = Field(
+        "http://127.0.0.1:8502",
+        description="Address under which citizens reach the public chat; the embed snippets "
+        "in the workspace use it.",
+    )
+    public_session_turns_per_minute: int = Field(
+        20, ge=1, description="Questions one conversation may send per minute."
+    )
+    public_bot_turns_per_minute: int = Field(
+        1200, ge=1, description="Questions all citizens together may send one bot per minute."
+    )
+    public_max_question_chars: int = Field(
+        1000, ge=10, description="Longest question the public chat accepts, in characters."
+    )
+
     @property
     def analytics_path(self) -> Path:
         """The columnar copy of the chat logs the analytics page reads (DuckDB)."""

@@ -129,7 +129,7 @@ def test_request_carries_sources_question_prompt_and_context(
         assert line in system[0], line
     assert "Nutze kein Vorwissen." in system[0]
     assert "„Llm Bot“" in system[0]
-    assert "Antworte in der Sprache der Frage (Deutsch)" in system[0]
+    assert "Antworte auf Deutsch (in der Sprache der Frage" in system[0]
     assert "$" not in system[0]
     # Numbered sources with the passages' text, then the question.
     sources = re.findall(r"^\[(\d+)\] ", user[0], flags=re.MULTILINE)
@@ -168,7 +168,7 @@ def test_english_question_asks_for_english_answer(llm_engine: Engine, corpus: Pa
     assert result.language == "en"
     assert result.mode == "llm"
     [body] = chat_requests(fake_llm)
-    assert "Antworte in der Sprache der Frage (Englisch)" in message_text(body["messages"][0])
+    assert "Antworte auf Englisch (in der Sprache der Frage" in message_text(body["messages"][0])
 
 
 def test_low_confidence_question_does_not_call_the_model(assistant: Assistant,
