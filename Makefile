@@ -5,12 +5,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 export PYTHONPATH := $(CURDIR)
 PORT ?= 8501
+# The public chat (apps/public_chat.py) with the demo host page runs beside the workspace.
+PUBLIC_PORT ?= $(shell echo $$(($(PORT) + 1)))
 # The browser tests (tests/browser/) and `bench pages` drive the system Chromium through the
 # Python package playwright; `playwright install` (a downloaded browser) is never used.
 CHROMIUM := /usr/bin/chromium
+# axe-core (npm) checks accessibility in those tests; installed from the lock file by `make axe`.
+AXE_JS := tests/browser/node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup run sample browser test lint bench clean-data
+.PHONY: setup run sample browser axe test lint bench clean-data
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +29,9 @@ sample: setup
 	$(PY) -m pipelines demo-logs --days 60 --if-empty
 
 run: sample
+	@echo "Öffentlicher Chat: http://127.0.0.1:$(PUBLIC_PORT)/demo/musterstadt (Demo-Website)"
+	CHATWERKSTATT_PUBLIC_PORT=$(PUBLIC_PORT) \
+	CHATWERKSTATT_PUBLIC_BASE_URL=http://127.0.0.1:$(PUBLIC_PORT) \
 	$(PY) -m apps.serve --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
@@ -38,7 +45,17 @@ browser:
 		echo "Hinweis: $(CHROMIUM) fehlt und apt-get gibt es nicht – die Browsertests werden übersprungen."; \
 	fi
 
-test: setup browser
+# npm keeps the packed file dates, so the installed file is touched to be newer than the lock.
+$(AXE_JS): tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "Hinweis: npm fehlt – axe-core wird nicht installiert, die Barrierefreiheitsprüfungen der Browsertests werden übersprungen."; \
+	fi
+
+axe: $(AXE_JS)
+
+test: setup browser axe
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest

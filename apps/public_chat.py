@@ -112,6 +112,8 @@ PAGE_JS = """
 () => {
   const live = document.getElementById('cw-live');
   if (live) { live.setAttribute('aria-live', 'polite'); live.setAttribute('role', 'status'); }
+  const status = document.getElementById('cw-status');
+  if (status) { status.setAttribute('aria-live', 'polite'); status.setAttribute('role', 'status'); }
   const alert = document.getElementById('cw-alert');
   if (alert) { alert.setAttribute('role', 'alert'); }
   document.documentElement.lang = document.documentElement.lang || 'de';
@@ -281,7 +283,7 @@ def build_chat(context: PublicContext) -> Any:
         suggestions = [gr.update(value=q, visible=True) for q in public.suggested_questions]
         suggestions += [gr.update(visible=False)] * (SUGGESTION_SLOTS - len(suggestions))
         privacy = public.privacy_url or "/datenschutz"
-        notice = (f"**Hinweis:** {md_escape(AI_NOTICE)}\n\n{md_escape(PRIVACY_NOTICE)} "
+        notice = (f"**Hinweis:** {md_escape(AI_NOTICE)} {md_escape(PRIVACY_NOTICE)} "
                   f"[Datenschutzhinweise]({privacy})")
         greeting = [{"role": "assistant", "content": md_escape(bot.config.greeting)}]
         return [
@@ -381,32 +383,30 @@ def build_chat(context: PublicContext) -> Any:
         notice = gr.Markdown(elem_classes=["cw-notice"])
         with gr.Row(equal_height=True):
             language = gr.Dropdown(label="Sprache der Antworten", choices=[], scale=3,
-                                   interactive=True)
-            plain = gr.Checkbox(label="Einfache Sprache", value=False, scale=2,
+                                   interactive=True, min_width=180)
+            plain = gr.Checkbox(label="Einfache Sprache", value=False, scale=2, min_width=160,
                                 info="Antworten in kurzen, einfachen Sätzen")
         chat = gr.Chatbot(label="Gespräch mit dem Assistenten", height=440,
                           elem_classes=["cw-chat"], feedback_options=("Like", "Dislike"),
                           buttons=[], group_consecutive_messages=False,
                           allow_file_downloads=False, autoscroll=True)
-        with gr.Row(elem_classes=["cw-suggestions"]):
-            suggestions = [gr.Button(visible=False, size="sm", variant="secondary",
-                                     min_width=120) for _ in range(SUGGESTION_SLOTS)]
-        with gr.Row(equal_height=True):
-            box = gr.Textbox(label="Ihre Frage", placeholder="Frage eingeben, Eingabetaste "
-                             "sendet", lines=1, max_lines=4, scale=5, submit_btn=False,
-                             max_length=context.engine.settings.public_max_question_chars)
-            send = gr.Button("Senden", variant="primary", scale=1, min_width=90)
-        alert = gr.Markdown(elem_id="cw-alert", elem_classes=["cw-alert"])
-        with gr.Group(visible=False) as offer_box:
-            gr.Markdown("Möchten Sie, dass ein Mensch aus der Verwaltung übernimmt? "
-                                "Sie können hier im Chat auf die Antwort warten oder eine "
-                                "E-Mail-Adresse angeben.")
+        with gr.Group(visible=False, elem_classes=["cw-offer"]) as offer_box:
+            gr.Markdown("**Übergabe an einen Menschen:** Sie können hier im Chat auf die "
+                        "Antwort warten oder, falls angeboten, eine E-Mail-Adresse angeben.")
             email = gr.Textbox(label="E-Mail-Adresse für die Antwort (freiwillig)",
                                type="email", visible=False)
             with gr.Row():
                 accept = gr.Button("Ja, an einen Menschen übergeben", variant="primary")
                 decline = gr.Button("Nein, danke", variant="secondary")
-        status = gr.Markdown()
+        with gr.Row(elem_classes=["cw-suggestions"]):
+            suggestions = [gr.Button(visible=False, size="sm", variant="secondary",
+                                     min_width=120) for _ in range(SUGGESTION_SLOTS)]
+        with gr.Row(equal_height=True):
+            box = gr.Textbox(label="Ihre Frage", placeholder="Frage eingeben, Eingabetaste "
+                             "sendet", lines=1, max_lines=4, scale=5, submit_btn=False)
+            send = gr.Button("Senden", variant="primary", scale=1, min_width=90)
+        alert = gr.Markdown(elem_id="cw-alert", elem_classes=["cw-alert"])
+        status = gr.Markdown(elem_id="cw-status")
         live = gr.Markdown(elem_id="cw-live", elem_classes=["cw-sr-only"])
         timer = gr.Timer(REPLY_POLL_SECONDS, active=False)
 

@@ -1,4 +1,5 @@
-"""Start the workspace: `python -m apps.serve [streamlit options]` (what `make run` calls).
+"""Start the workspace: `python -m apps.serve [streamlit options]` (what `make run` calls),
+and beside it the public chat when CHATWERKSTATT_PUBLIC_PORT is set.
 
 Streamlit runs the app's scripts in the server's own process, so whatever is imported here
 before the server starts is imported already when the first page opens: the engine's libraries
@@ -8,6 +9,8 @@ would otherwise wait. The embedding model then loads in the background (apps.ui.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pipelines  # noqa: F401  (offline defaults before any model library loads)
@@ -33,15 +36,33 @@ def preload() -> None:
     threading.Thread(target=apps.ui.warm_up, args=(engine,), name="warm-up", daemon=True).start()
 
 
+def start_public_chat(argv: list[str]) -> subprocess.Popen[bytes] | None:
+    """The public chat (apps/public_chat.py) beside the workspace, on the same address and
+    the port CHATWERKSTATT_PUBLIC_PORT (unset: no public chat)."""
+    port = os.environ.get("CHATWERKSTATT_PUBLIC_PORT")
+    if not port:
+        return None
+    address = "127.0.0.1"
+    if "--server.address" in argv:
+        address = argv[argv.index("--server.address") + 1]
+    return subprocess.Popen([sys.executable, "-m", "apps.public_chat", "--host", address,
+                             "--port", port])
+
+
 def main(argv: list[str]) -> int:
     from streamlit.web import cli
 
+    public = start_public_chat(argv)
     preload()
     sys.argv = ["streamlit", "run", str(APP), *argv]
     try:
         cli.main()
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    finally:
+        if public is not None:
+            public.terminate()
+            public.wait(timeout=10)
     return 0
 
 

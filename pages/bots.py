@@ -13,6 +13,7 @@ from apps import ui
 from pipelines.bot_fields import describe_fields, diff_configs, field_choices
 from pipelines.bot_templates import bot_from_template, list_templates
 from pipelines.bots import BotConfig, BotConfigError, BotRepository, Office, Redirect
+from pipelines.public import PublicBot, PublicChatError, embed_snippets, logo_path, save_logo
 from pipelines.validation import german_error_lines
 from pipelines.workspace import BotExistsError, create_bot, kb_slug_from_name, knowledge_bases
 
@@ -25,6 +26,8 @@ if not can_edit:
     st.info(ui.t("bots.read_only"))
 
 LONG_TEXT = {"description", "greeting", "persona", "system_prompt", "outside_message"}
+# Lists of short texts, edited as one line per entry.
+LINE_LISTS = {"scope.topics", "public.suggested_questions", "public.allowed_origins"}
 # Settings that are lists of entries, edited as a table (one row per entry).
 ENTRY_TABLES: dict[str, type[BaseModel]] = {"scope.redirects": Redirect,
                                             "handoff.offices": Office}
@@ -80,7 +83,8 @@ with engine.session() as session:
 
 # One part of the page at a time (not st.tabs, which builds all three on every run): the
 # versions table and the YAML view cost the browser most of the page's build time.
-SECTIONS = {"edit": "bots.tab_edit", "versions": "bots.tab_versions", "yaml": "bots.tab_yaml"}
+SECTIONS = {"edit": "bots.tab_edit", "versions": "bots.tab_versions",
+            "website": "bots.tab_website", "yaml": "bots.tab_yaml"}
 section = st.radio(ui.t("bots.section"), list(SECTIONS), horizontal=True, key="bots-section",
                    format_func=lambda k: ui.t(SECTIONS[k]), label_visibility="collapsed")
 
@@ -97,7 +101,7 @@ def field_widget(path: str, title: str, help_text: str, value: Any) -> Any:
                             disabled=not can_edit)
     if isinstance(value, bool):
         return st.toggle(title, value=value, help=help_text, key=key, disabled=not can_edit)
-    if path == "scope.topics":
+    if path in LINE_LISTS:
         lines = st.text_area(title, "\n".join(value), help=help_text, key=key, height=160,
                              disabled=not can_edit)
         return [line.strip() for line in lines.splitlines() if line.strip()]
@@ -278,6 +282,46 @@ if section == "versions":
         st.rerun()
     if published:
         st.caption(ui.t("bots.published_now", version=published[1]))
+
+if section == "website":
+    st.markdown(ui.t("bots.website_intro"))
+    if published is None:
+        st.warning(ui.t("bots.website_unpublished"))
+    else:
+        public_bot = PublicBot(workspace, slug, published[0], published[1])
+        base = engine.settings.public_base_url.rstrip("/")
+        st.markdown(ui.t("bots.website_url", url=base + public_bot.path,
+                         version=published[1]))
+        snippets = embed_snippets(base, public_bot)
+        st.markdown(f"**{ui.t('bots.snippet_script')}**")
+        st.caption(ui.t("bots.snippet_script_help"))
+        st.code(snippets["script"], language="html")
+        st.markdown(f"**{ui.t('bots.snippet_iframe')}**")
+        st.code(snippets["iframe"], language="html")
+        origins = ", ".join(published[0].public.allowed_origins) or ui.t("bots.origins_none")
+        st.caption(ui.t("bots.origins_now", origins=origins))
+    st.subheader(ui.t("bots.logo"))
+    current_logo = logo_path(engine.settings, workspace, slug)
+    if current_logo.exists():
+        st.image(str(current_logo), width=120, caption=config.public.logo_alt or None)
+    logo_file = st.file_uploader(ui.t("bots.logo_upload"), type=["png", "jpg", "jpeg", "webp",
+                                                                 "gif"],
+                                 key=f"logo-{slug}", disabled=not can_edit,
+                                 help=ui.t("bots.logo_help"))
+    if logo_file is not None and st.button(ui.t("bots.logo_save"), key="logo-save",
+                                           disabled=not can_edit):
+        try:
+            save_logo(engine.settings, workspace, slug, logo_file.name, logo_file.getvalue())
+        except PublicChatError as exc:
+            st.error(str(exc))
+        else:
+            ui.flash(ui.t("bots.logo_saved"))
+            st.rerun()
+    if current_logo.exists() and st.button(ui.t("bots.logo_remove"), key="logo-remove",
+                                           disabled=not can_edit):
+        current_logo.unlink()
+        ui.flash(ui.t("bots.logo_removed"))
+        st.rerun()
 
 if section == "yaml":
     with engine.session() as session:
