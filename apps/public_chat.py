@@ -117,6 +117,17 @@ PAGE_JS = """
   const alert = document.getElementById('cw-alert');
   if (alert) { alert.setAttribute('role', 'alert'); }
   document.documentElement.lang = document.documentElement.lang || 'de';
+  // Inside the widget's frame: Escape closes the widget (apps/public/widget.js listens),
+  // unless it closes an open list of this page first.
+  if (window.parent !== window) {
+    document.addEventListener('keydown', (event) => {
+      const open = document.activeElement
+        && document.activeElement.getAttribute('aria-expanded') === 'true';
+      if (event.key === 'Escape' && !open) {
+        window.parent.postMessage('chatwerkstatt:close', '*');
+      }
+    });
+  }
 }
 """
 
@@ -597,9 +608,8 @@ def create_app(engine: Engine | None = None) -> Any:
             try:
                 created = handoff.create_ticket(engine, bot.workspace, conversation,
                                                 text_field(data, "email") or None)
-            except (handoff.TicketError, LookupError) as exc:
-                raise PublicChatError(str(exc), status=404 if isinstance(exc, LookupError)
-                                      else 422) from exc
+            except handoff.TicketError as exc:
+                raise PublicChatError(str(exc)) from exc
         except PublicChatError as exc:
             return error(exc)
         return JSONResponse({"ticket": created.ticket.id, "office": created.ticket.office_name,

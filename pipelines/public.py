@@ -152,17 +152,29 @@ class RateLimiter:
 
     def wait_seconds(self, key: str, limit: int) -> int:
         """0 and the event counted, or how many seconds until the next one is allowed."""
+        return self.admit([(key, limit)])[0]
+
+    def admit(self, limits: list[tuple[str, int]]) -> list[int]:
+        """Count one event under every (key, limit) when all of them allow it (all waits 0);
+        otherwise count nothing and return each limit's seconds to wait."""
         now = self.clock()
         with self._lock:
-            events = self._events[key]
-            while events and now - events[0] >= self.window:
-                events.popleft()
-            if len(events) >= limit:
-                return max(1, int(self.window - (now - events[0]) + 0.999))
-            events.append(now)
+            waits = [self._wait(key, limit, now) for key, limit in limits]
+            if any(waits):
+                return waits
+            for key, _ in limits:
+                self._events[key].append(now)
             if len(self._events) > 100_000:
                 self._forget_idle(now)
+            return waits
+
+    def _wait(self, key: str, limit: int, now: float) -> int:
+        events = self._events[key]
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) < limit:
             return 0
+        return max(1, int(self.window - (now - events[0]) + 0.999))
 
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, e in self._events.items() if not e or now - e[-1] >= self.window]:
@@ -186,18 +198,20 @@ class TurnGate:
             raise PublicChatError(
                 f"Ihre Nachricht ist mit {len(text)} Zeichen zu lang; erlaubt sind höchstens "
                 f"{limit} Zeichen. Bitte fassen Sie die Frage kürzer.", status=413)
-        wait = self.limiter.wait_seconds(f"bot:{bot.workspace}/{bot.slug}",
-                                         self.settings.public_bot_turns_per_minute)
-        if wait:
+        session = (f"session:{conversation_key}", self.settings.public_session_turns_per_minute)
+        every = (f"bot:{bot.workspace}/{bot.slug}", self.settings.public_bot_turns_per_minute)
+        # A refused question counts against neither limit.
+        session_wait, bot_wait = self.limiter.admit([session, every])
+        if session_wait:
+            raise PublicChatError(
+                "Sie haben in kurzer Zeit sehr viele Fragen gestellt. Bitte warten Sie "
+                f"{session_wait} Sekunden, dann geht es weiter.", status=429,
+                retry_after=session_wait)
+        if bot_wait:
+            wait = bot_wait
             raise PublicChatError(
                 "Der Assistent ist gerade sehr gefragt. Bitte versuchen Sie es in "
                 f"{wait} Sekunden noch einmal.", status=429, retry_after=wait)
-        wait = self.limiter.wait_seconds(f"session:{conversation_key}",
-                                         self.settings.public_session_turns_per_minute)
-        if wait:
-            raise PublicChatError(
-                "Sie haben in kurzer Zeit sehr viele Fragen gestellt. Bitte warten Sie "
-                f"{wait} Sekunden, dann geht es weiter.", status=429, retry_after=wait)
         return text
 
 

@@ -238,7 +238,7 @@
       if (!frame) {
         frame = element("iframe", "cw-frame");
         frame.title = "Chat: " + title;
-        frame.setAttribute("allow", "microphone; clipboard-write");
+        frame.setAttribute("allow", "clipboard-write");
         frame.src = chatUrl;
         panel.appendChild(frame);
       }

@@ -338,3 +338,41 @@ def test_bot_model_overrides_server_default(llm_engine: Engine, corpus: Path,
     [body] = chat_requests(fake_llm)
     assert body["model"] == "qwen2.5:7b"
     assert body["options"]["temperature"] == pytest.approx(0.7)
+
+
+def test_chosen_language_overrides_the_question_and_marks_the_answer_translated(
+        llm_engine: Engine, corpus: Path, fake_llm: FakeLLMServer) -> None:
+    # The public chat's language switch: a German question, an answer asked for in Ukrainian.
+    assistant = make_bot(llm_engine, corpus)
+
+    result = assistant.ask(QUESTION, language="uk")
+
+    assert result.mode == "llm" and result.translated
+    assert result.language == "uk"
+    [body] = chat_requests(fake_llm)
+    assert "Antworte auf Ukrainisch" in message_text(body["messages"][0])
+    german = assistant.ask(QUESTION)
+    assert german.language == "de" and not german.translated
+
+
+def test_plain_language_adds_the_prompt_file_and_offline_says_it_cannot(
+        llm_engine: Engine, make_settings: Callable[..., Settings], corpus: Path,
+        fake_llm: FakeLLMServer, tmp_path: Path) -> None:
+    rules = (PROMPTS_DIR / "de" / "plain_language.md").read_text(encoding="utf-8")
+    first_rule = rules.splitlines()[1].strip("- ;")
+    assistant = make_bot(llm_engine, corpus)
+
+    result = assistant.ask(QUESTION, plain_language=True)
+
+    assert result.mode == "llm" and result.plain_language
+    [body] = chat_requests(fake_llm)
+    assert first_rule in message_text(body["messages"][0])
+    assistant.ask(QUESTION)
+    assert first_rule not in message_text(chat_requests(fake_llm)[-1]["messages"][0])
+
+    engine = Engine(make_settings(data_dir=tmp_path / "offline"))
+    offline = bot_on_corpus(engine, corpus, BOT).ask(QUESTION, plain_language=True,
+                                                     language="en")
+    assert offline.mode == "extractive"
+    assert not offline.plain_language and not offline.translated
+    assert "brauchen ein Sprachmodell" in offline.notice
