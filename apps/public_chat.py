@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import logging
 import os
 import re
 import sys
@@ -66,6 +67,7 @@ from pipelines.public import (  # noqa: E402
 )
 from pipelines.settings import REPO_ROOT, Settings  # noqa: E402
 
+log = logging.getLogger(__name__)
 STATIC = REPO_ROOT / "apps" / "public"
 BOT_PATH = re.compile(r"^/(api/)?w/([^/]+)/([^/]+)(/.*)?$")
 MAX_BODY_BYTES = 64_000
@@ -463,8 +465,10 @@ def create_app(engine: Engine | None = None) -> Any:
     """The whole public server as an ASGI app (FastAPI with the Gradio chat mounted)."""
     engine = engine or Engine()
     context = PublicContext(engine)
-    # The embedding model loads in the background, so the first citizen does not wait for it.
-    threading.Thread(target=engine.warm_up, name="warm-up", daemon=True).start()
+    # Models and indexes load in the background; /health answers 200 once they are loaded,
+    # so the first citizen does not wait for them.
+    ready = threading.Event()
+    threading.Thread(target=_warm_up, args=(engine, ready), name="warm-up", daemon=True).start()
     app = FastAPI(title="Chatwerkstatt – öffentlicher Chat", docs_url=None, redoc_url=None,
                   openapi_url=None)
 
@@ -493,8 +497,10 @@ def create_app(engine: Engine | None = None) -> Any:
         return value
 
     @app.get("/health", response_class=PlainTextResponse)
-    def health() -> str:
-        return "ok"
+    def health() -> Response:
+        if not ready.is_set():
+            return PlainTextResponse("startet", status_code=503, headers={"Retry-After": "2"})
+        return PlainTextResponse("ok")
 
     @app.get("/", response_class=HTMLResponse)
     def start() -> str:
@@ -636,6 +642,20 @@ def create_app(engine: Engine | None = None) -> Any:
         css=CSS, show_error=False, ssr_mode=False, pwa=False, mcp_server=False)
     app.add_middleware(PublicGate, context=context)
     return app
+
+
+def _warm_up(engine: Engine, ready: threading.Event) -> None:
+    """Load the embedding model, the language detector and every published bot's indexes by
+    answering one question per bot without logging it."""
+    try:
+        engine.warm_up()
+        for bot in list_published(engine):
+            Assistant(engine, bot.slug, bot.workspace, version=bot.version, channel="public",
+                      log_turns=False).ask("Öffnungszeiten und Gebühren")
+    except Exception:  # a broken bot must not keep the server from starting
+        log.exception("Aufwärmen des öffentlichen Chats fehlgeschlagen")
+    finally:
+        ready.set()
 
 
 def _final(events: Iterator[Any]) -> TurnResult:

@@ -1,5 +1,7 @@
 """python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics|scope|curated
 [--json]
+python -m evaluation bench public-chat --users N --seconds S [--think S] [--no-stream]
+[--data-dir DIR] [--json]      # exit 1 when a turn failed or not every turn was logged
 
 (contract in ARCHITECTURE.md)."""
 
@@ -56,6 +58,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
         payload = bench_pages.run(args.rounds or 10, say)
         _print(payload if args.json else bench_pages.summary(payload), args.json)
         return 0
+    if args.kind == "public-chat":
+        # The public chat as a server of its own, loaded over loopback by simulated citizens.
+        from evaluation import bench_public_chat
+        from evaluation.browser import ServerStartError
+
+        if args.users < 1 or args.seconds <= 0 or args.think < 0:
+            print("Bitte --users ab 1, --seconds über 0 und --think ab 0 angeben.",
+                  file=sys.stderr)
+            return 2
+        try:
+            payload = bench_public_chat.run(
+                args.users, args.seconds, Path(args.data_dir) if args.data_dir else None,
+                args.think, not args.no_stream, say)
+        except (ServerStartError, RuntimeError) as exc:
+            print(f"Messung nicht möglich: {exc}", file=sys.stderr)
+            return 2
+        _print(payload if args.json else bench_public_chat.summary(payload), args.json)
+        return 0 if bench_public_chat.passed(payload) else 1
     engine = _engine()
     if args.kind == "retrieval":
         from evaluation import bench_retrieval
@@ -132,9 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Chatwerkstatt – Messungen")
     sub = parser.add_subparsers(dest="command", required=True)
     bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest, privacy, "
-                                         "pages, analytics, scope, curated")
+                                         "pages, analytics, scope, curated, public-chat")
     bench.add_argument("kind", choices=["retrieval", "latency", "ingest", "privacy", "pages",
-                                        "analytics", "scope", "curated"])
+                                        "analytics", "scope", "curated", "public-chat"])
     bench.add_argument("--squad", help="SQuAD-Datei (retrieval)")
     bench.add_argument("--weights", help="weitere Volltext-Gewichte zum Vergleich, z. B. 0.6,0.9")
     bench.add_argument("--sizes", default="10000,100000", help="Abschnittszahlen (latency)")
@@ -150,6 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--testset", help="Testfragen als JSONL (scope; Standard: Musterstadt)")
     bench.add_argument("--pairs", default="evaluation/data/curated_pairs_de.jsonl",
                        help="JSONL mit Fragepaaren und ob sie dasselbe meinen (curated)")
+    bench.add_argument("--users", type=int, default=50,
+                       help="gleichzeitige Bürgerinnen und Bürger, je ein Gespräch "
+                            "(public-chat, Standard 50)")
+    bench.add_argument("--seconds", type=float, default=60.0,
+                       help="Dauer der Last in Sekunden (public-chat, Standard 60)")
+    bench.add_argument("--think", type=float, default=1.0,
+                       help="Lesepause zwischen zwei Fragen in Sekunden (public-chat, "
+                            "Standard 1)")
+    bench.add_argument("--no-stream", action="store_true",
+                       help="Antworten am Stück statt gestreamt abholen (public-chat)")
+    bench.add_argument("--data-dir",
+                       help="vorhandener Datenordner mit veröffentlichtem Musterstadt-Bot "
+                            "(public-chat; Standard: frischer Ordner mit `python -m pipelines "
+                            "sample`). Die Gespräche der Messung bleiben dort protokolliert.")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     bench.set_defaults(func=cmd_bench)

@@ -1,9 +1,10 @@
 """The workspace as a real server in a subprocess, and a headless Chromium to look at it.
 
 Shared by the page-load benchmark (evaluation/bench_pages.py) and the browser tests
-(tests/browser/). The server runs exactly as `make run` starts it (`streamlit run
-apps/workspace.py`); Chromium is the system package (apt `chromium`) driven through the Python
-`playwright` client, never a browser that playwright downloads itself.
+(tests/browser/); the public-chat load benchmark (evaluation/bench_public_chat.py) starts its
+server with `ServerProcess` too. The workspace runs exactly as `make run` starts it (`streamlit
+run apps/workspace.py`); Chromium is the system package (apt `chromium`) driven through the
+Python `playwright` client, never a browser that playwright downloads itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Self
 
 import httpx
 
@@ -78,25 +79,23 @@ def engine_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[s
     return env
 
 
-class WorkspaceServer:
-    """The workspace as `make run` starts it (`python -m apps.serve`) on a free port until the
-    context ends.
+class ServerProcess:
+    """A server in a subprocess on a free loopback port until the context ends.
 
-    `address` decides the mode as in production: loopback is single-user, `0.0.0.0` needs a
-    login. The server's output goes to `log_path` (shown when the start fails). `cwd` is where
-    Streamlit and the settings look for `.streamlit/` and `.env`: tests pass an empty folder so
-    that a developer's local settings cannot leak in.
+    Subclasses say how it starts (`command()`, with `self.port` set) and where it reports that
+    it is ready (`health_path`, `is_healthy`). The server's output goes to `log_path` (shown
+    when the start fails); `cwd` is where it looks for `.env` and similar local settings.
     """
 
-    def __init__(self, data_dir: Path, log_path: Path, address: str = "127.0.0.1",
-                 env: Mapping[str, str] | None = None, cwd: Path = REPO_ROOT,
-                 start_timeout: float = 120.0) -> None:
-        self.data_dir = data_dir
+    # Who fails to start, for the error message.
+    name = "Der Server"
+    health_path = "/health"
+    start_timeout = 120.0
+
+    def __init__(self, log_path: Path, env: Mapping[str, str], cwd: Path = REPO_ROOT) -> None:
         self.log_path = log_path
         self.cwd = cwd
-        self.address = address
-        self.env = dict(env) if env is not None else engine_env(data_dir)
-        self.start_timeout = start_timeout
+        self.env = dict(env)
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -106,12 +105,13 @@ class WorkspaceServer:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "apps.serve", "--server.address", self.address,
-                "--server.port", str(self.port), "--server.headless", "true",
-                "--browser.gatherUsageStats", "false"]
+        raise NotImplementedError
 
-    def start(self) -> WorkspaceServer:
-        # Another test run may take the port between free_port() and the server's bind:
+    def is_healthy(self, response: httpx.Response) -> bool:
+        return response.status_code == 200
+
+    def start(self) -> Self:
+        # Another process may take the port between free_port() and the server's bind:
         # then the server exits at once and the next port is tried.
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.write_bytes(b"")
@@ -123,9 +123,13 @@ class WorkspaceServer:
             if self._wait_healthy():
                 return self
             self.stop()
-            if "already in use" not in self.log_tail():
+            if not self._port_was_taken():
                 break
-        raise ServerStartError(f"Der Arbeitsbereich startete nicht:\n{self.log_tail()}")
+        raise ServerStartError(f"{self.name} startete nicht:\n{self.log_tail()}")
+
+    def _port_was_taken(self) -> bool:
+        log = self.log_tail()
+        return "already in use" in log or "Cannot find empty port" in log
 
     def _wait_healthy(self) -> bool:
         deadline = time.monotonic() + self.start_timeout
@@ -133,7 +137,8 @@ class WorkspaceServer:
             if self._process is None or self._process.poll() is not None:
                 return False
             try:
-                if httpx.get(f"{self.url}/_stcore/health", timeout=2).text == "ok":
+                if self.is_healthy(httpx.get(f"{self.url}{self.health_path}", timeout=2,
+                                             trust_env=False)):
                     return True
             except httpx.HTTPError:
                 pass
@@ -159,12 +164,41 @@ class WorkspaceServer:
             self._log.close()
             self._log = None
 
-    def __enter__(self) -> WorkspaceServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.stop()
+
+
+class WorkspaceServer(ServerProcess):
+    """The workspace as `make run` starts it (`python -m apps.serve`) on a free port until the
+    context ends.
+
+    `address` decides the mode as in production: loopback is single-user, `0.0.0.0` needs a
+    login. `cwd` is where Streamlit and the settings look for `.streamlit/` and `.env`: tests
+    pass an empty folder so that a developer's local settings cannot leak in.
+    """
+
+    name = "Der Arbeitsbereich"
+    health_path = "/_stcore/health"
+
+    def __init__(self, data_dir: Path, log_path: Path, address: str = "127.0.0.1",
+                 env: Mapping[str, str] | None = None, cwd: Path = REPO_ROOT,
+                 start_timeout: float = 120.0) -> None:
+        super().__init__(log_path, env if env is not None else engine_env(data_dir), cwd)
+        self.data_dir = data_dir
+        self.address = address
+        self.start_timeout = start_timeout
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "apps.serve", "--server.address", self.address,
+                "--server.port", str(self.port), "--server.headless", "true",
+                "--browser.gatherUsageStats", "false"]
+
+    def is_healthy(self, response: httpx.Response) -> bool:
+        return response.text == "ok"
 
 
 def run_cli(args: list[str], env: Mapping[str, str], stdin: str = "", cwd: Path = REPO_ROOT,

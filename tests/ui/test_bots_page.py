@@ -263,3 +263,46 @@ def test_invalid_office_hours_and_keys_are_explained_and_nothing_is_saved(
     assert "Feld „scope.redirects.0.message“" in errors
     with engine.session() as session:
         assert BotRepository(session, "standard").get("wissen")[1] == 1
+
+
+def test_website_section_shows_snippets_only_for_a_published_bot(engine: Engine) -> None:
+    app = show(create_from_template(open_bots(), "buergerservice", "Bürgerservice Web"),
+               "website")
+    assert any("nicht veröffentlicht" in w.value for w in app.warning)
+    assert not [c for c in app.code if "widget.js" in c.value]
+
+    show(app, "versions").button(key="publish").click().run()
+    app = show(app, "website")
+
+    base = engine.settings.public_base_url
+    codes = [c.value for c in app.code]
+    assert any(c.startswith(f'<script src="{base}/widget.js" ') and
+               f'data-chat="{base}/w/standard/buergerservice-web/"' in c for c in codes)
+    assert any(c.startswith(f'<iframe src="{base}/w/standard/buergerservice-web/"')
+               for c in codes)
+    assert any("nur auf diesem Server selbst" in c.value for c in app.caption)
+
+
+def test_website_settings_are_edited_as_lines_and_a_pale_colour_is_refused(
+        engine: Engine) -> None:
+    app = create_from_template(open_bots(), "buergerservice", "Bürgerservice Farbe")
+    slug = "buergerservice-farbe"
+    questions = [t for t in app.text_area if t.label == "Vorgeschlagene Fragen"][0]
+    questions.set_value("Was kostet ein Pass?\n\nWo ist das Bürgerbüro?\n")
+    origins = [t for t in app.text_area if t.label == "Erlaubte Websites"][0]
+    origins.set_value("https://www.musterstadt.de/")
+    [b for b in app.button if b.label == "Als neue Version speichern"][0].click().run()
+    assert not app.exception, app.exception
+    with engine.session() as session:
+        config, version = BotRepository(session, "standard").get(slug)
+    assert version == 2
+    assert config.public.suggested_questions == ["Was kostet ein Pass?", "Wo ist das Bürgerbüro?"]
+    assert config.public.allowed_origins == ["https://www.musterstadt.de"]
+
+    colour = [t for t in app.text_input if t.label == "Farbe der Stadt"][0]
+    colour.set_value("#ffee88")
+    [b for b in app.button if b.label == "Als neue Version speichern"][0].click().run()
+    errors = " ".join(e.value for e in app.error)
+    assert "Feld „public.colour“" in errors and "4,5 : 1" in errors
+    with engine.session() as session:
+        assert BotRepository(session, "standard").get(slug)[1] == 2
