@@ -69,6 +69,7 @@ bench: setup
 	$(PY) -m evaluation bench latency
 	$(PY) -m evaluation bench ingest
 	$(PY) -m evaluation bench pages
+	$(PY) -m evaluation bench public-chat --users 50 --seconds 60
 
 clean-data:
 	rm -rf data/runtime

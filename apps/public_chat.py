@@ -385,7 +385,7 @@ def build_chat(context: PublicContext) -> Any:
                 f"**Antwort von {md_escape(reply.office_name)}** (ein Mensch aus der Verwaltung):"
                 f"\n\n{md_escape(reply.text)}")})
         announcement = " ".join(f"Neue Antwort von {r.office_name}: {r.text}" for r in replies)
-        return (history, [*shown, *(r.ticket_id for r in replies)], announcement)
+        return (history, [*shown, *(r.ticket_id for r in replies)], md_escape(announcement))
 
     with gr.Blocks(title="Digitaler Assistent", analytics_enabled=False,
                    fill_height=False) as demo:

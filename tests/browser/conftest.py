@@ -41,6 +41,12 @@ HARMLESS_CONSOLE_ERRORS = (
         "that path and under its parent, in parallel; the probe under the page's path is a "
         "404 by design, the one under the parent connects.",
     ),
+    HarmlessConsoleError(
+        re.compile(r"^Failed to load resource: the server responded with a status of 404"),
+        re.compile(r"^http://127\.0\.0\.1:\d+/favicon\.ico$"),
+        "Chromium asks the server of every page opened directly (not in a frame) for "
+        "/favicon.ico; the public chat serves no icon, so the tab shows the default one.",
+    ),
 )
 
 

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -118,12 +119,20 @@ def _start_controller(handler: _CollectingHandler) -> Controller:
     raise RuntimeError(f"SMTP test server did not start: {last_error!r}") from last_error
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SMTPTestServer]:
-    """A real SMTP server on a free loopback port for one test, stopped afterwards."""
+@contextmanager
+def running_smtp_server() -> Iterator[SMTPTestServer]:
+    """A real SMTP server on a free loopback port until the context ends (for fixtures of a
+    wider scope than one test, e.g. a server subprocess shared by a module)."""
     handler = _CollectingHandler()
     controller = _start_controller(handler)
     try:
         yield SMTPTestServer(controller, handler)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPTestServer]:
+    """A real SMTP server on a free loopback port for one test, stopped afterwards."""
+    with running_smtp_server() as server:
+        yield server
