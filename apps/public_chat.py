@@ -57,6 +57,7 @@ from pipelines.public import (  # noqa: E402
     TurnGate,
     answer_markdown,
     cited_passage,
+    foreign_conversation,
     list_published,
     logo_path,
     md_escape,
@@ -161,6 +162,9 @@ class PublicContext:
     def turn(self, bot: PublicBot, channel: str, question: str, conversation_id: str,
              language: str | None, plain_language: bool) -> Iterator[Any]:
         """Admit the question (limits), then stream the assistant's events."""
+        if foreign_conversation(self.engine, bot, conversation_id):
+            raise PublicChatError("Dieses Gespräch gehört zu einem anderen Assistenten; bitte "
+                                  "ohne „conversation_id“ ein neues beginnen.")
         text = self.gate.admit(bot, conversation_id, question)
         answer_language = language if language in bot.languages() else None
         return self.assistant(bot, channel).stream(text, conversation_id, answer_language,
@@ -372,6 +376,10 @@ def build_chat(context: PublicContext) -> Any:
     def decline_handoff() -> tuple[Any, ...]:
         return (gr.update(visible=False), "Gut, dann fragen Sie gern weiter.")
 
+    def new_conversation() -> tuple[Any, ...]:
+        return (str(uuid.uuid4()), {}, [], gr.Timer(active=False), gr.update(visible=False),
+                "Neues Gespräch begonnen. Frühere Fragen fließen nicht mehr ein.")
+
     def poll_replies(conversation: str, history: list[dict[str, Any]], shown: list[int],
                      request: gr.Request) -> tuple[Any, ...]:
         bot_of(request)
@@ -437,6 +445,9 @@ def build_chat(context: PublicContext) -> Any:
         decline.click(decline_handoff, None, [offer_box, status])
         timer.tick(poll_replies, [conversation, chat, shown_replies],
                    [chat, shown_replies, live])
+        # "Chat leeren" starts a new conversation: no history carried into the next answer.
+        chat.clear(new_conversation, None, [conversation, message_ids, shown_replies, timer,
+                                            offer_box, status])
     return demo
 
 

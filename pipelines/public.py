@@ -262,7 +262,7 @@ def answer_markdown(bot: PublicBot, result: TurnResult) -> str:
                                                 if first else "") + ".")
     if result.plain_language:
         notes.append("In Einfacher Sprache.")
-    if result.notice and result.mode not in ("kuratiert",):
+    if result.notice:
         notes.append(result.notice)
     if notes:
         lines.append("_" + md_escape(" ".join(notes)) + "_")
@@ -378,6 +378,20 @@ def message_of_conversation(engine: Engine, bot: PublicBot, conversation_id: str
                    Workspace.slug == bot.workspace)
         ).first()
         return row is not None
+
+
+def foreign_conversation(engine: Engine, bot: PublicBot, conversation_id: str) -> bool:
+    """Whether `conversation_id` exists already for another bot or workspace: then a question
+    must not continue it (nor read its history)."""
+    from pipelines.store.models import Bot
+
+    with engine.session() as session:
+        row = session.execute(
+            select(Bot.slug, Workspace.slug)
+            .join(Conversation, Conversation.bot_id == Bot.id)
+            .join(Workspace, Workspace.id == Conversation.workspace_id)
+            .where(Conversation.id == conversation_id)).first()
+    return row is not None and (row[0], row[1]) != (bot.slug, bot.workspace)
 
 
 def cited_passage(engine: Engine, bot: PublicBot, message_id: int, number: int

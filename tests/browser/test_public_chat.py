@@ -889,3 +889,23 @@ def test_clerks_reply_with_markup_stays_text(server: Running, watched: WatchedPa
     expect(live_region(page)).to_have_text(f"Neue Antwort von {office}: {reply}")
     assert_inert(page, dialogs, "Antwort der Verwaltung mit Markup")
     assert not watched.errors, "\n".join(watched.errors)
+
+
+def test_clearing_the_chat_starts_a_new_conversation(server: Running,
+                                                     watched: WatchedPage) -> None:
+    page = watched.page
+    open_chat(page, server.url)
+    ask(page, "Wie melde ich Sperrmüll an?")
+    first = newest_message(server.store, "Wie melde ich Sperrmüll an?")
+
+    # Gradio names the button in the browser's language (de-DE in these tests).
+    page.get_by_role("button", name="Chat leeren").click()
+    expect(page.locator("#cw-status")).to_contain_text("Neues Gespräch begonnen")
+    expect(user_messages(page)).to_have_count(0)
+    ask(page, "Was kostet ein Personalausweis?")
+
+    second = newest_message(server.store, "Was kostet ein Personalausweis?")
+    assert second.conversation_id != first.conversation_id
+    # The new conversation starts from scratch: its search query is the question alone.
+    assert second.search_query == "Was kostet ein Personalausweis?"
+    watched.shot("neues-gespraech")

@@ -278,3 +278,17 @@ def test_limits_per_conversation_and_per_bot(data: Path, tmp_path: Path) -> None
 def count_messages(engine: Engine) -> int:
     with engine.session() as session:
         return int(session.scalar(select(func.count()).select_from(Message)) or 0)
+
+
+def test_a_conversation_of_another_bot_cannot_be_continued(base: str, engine: Engine) -> None:
+    with engine.session() as session:
+        repo = BotRepository(session, WORKSPACE)
+        repo.save(BotConfig(slug="zweiter-bot", name="Zweiter", knowledge_bases=[BOT]))
+        repo.publish("zweiter-bot")
+    first = chat(base, "Was kostet ein Reisepass?").json()
+
+    response = chat(base, "Und für Kinder?", first["conversation_id"], bot="zweiter-bot")
+
+    assert response.status_code == 422
+    assert "anderen Assistenten" in response.json()["error"]
+    assert len(logged(engine, first["conversation_id"])) == 1
