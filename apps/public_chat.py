@@ -499,6 +499,18 @@ def create_app(engine: Engine | None = None) -> Any:
             raise PublicChatError("Die Anfrage muss ein JSON-Objekt sein.")
         return data
 
+    async def opened(workspace: str, slug: str, request: Request,
+                     conversation_required: bool = True) -> tuple[PublicBot, dict[str, Any], str]:
+        """The published bot, the JSON body and its conversation id (a new one when the body
+        may start a conversation); raises PublicChatError."""
+        bot = context.bot(workspace, slug)
+        data = await body_of(request)
+        conversation = text_field(data, "conversation_id", required=conversation_required)
+        if not conversation and not conversation_required:
+            conversation = str(uuid.uuid4())
+        _check_uuid(conversation)
+        return bot, data, conversation
+
     def text_field(data: dict[str, Any], name: str, required: bool = False) -> str:
         value = data.get(name)
         if value is None and not required:
@@ -570,11 +582,9 @@ def create_app(engine: Engine | None = None) -> Any:
     @app.post("/api/w/{workspace}/{slug}/chat")
     async def api_chat(workspace: str, slug: str, request: Request) -> Response:
         try:
-            bot = context.bot(workspace, slug)
-            data = await body_of(request)
+            bot, data, conversation = await opened(workspace, slug, request,
+                                                   conversation_required=False)
             question = text_field(data, "question", required=True)
-            conversation = text_field(data, "conversation_id") or str(uuid.uuid4())
-            _check_uuid(conversation)
             language = text_field(data, "language") or None
             plain = bool(data.get("plain_language", False))
             events = await run_in_threadpool(context.turn, bot, "api", question, conversation,
@@ -598,9 +608,7 @@ def create_app(engine: Engine | None = None) -> Any:
     @app.post("/api/w/{workspace}/{slug}/feedback")
     async def api_feedback(workspace: str, slug: str, request: Request) -> Response:
         try:
-            bot = context.bot(workspace, slug)
-            data = await body_of(request)
-            conversation = text_field(data, "conversation_id", required=True)
+            bot, data, conversation = await opened(workspace, slug, request)
             message_id, rating = data.get("message_id"), data.get("rating")
             if not isinstance(message_id, int) or not message_of_conversation(
                     engine, bot, conversation, message_id):
@@ -618,10 +626,7 @@ def create_app(engine: Engine | None = None) -> Any:
     @app.post("/api/w/{workspace}/{slug}/handoff")
     async def api_handoff(workspace: str, slug: str, request: Request) -> Response:
         try:
-            bot = context.bot(workspace, slug)
-            data = await body_of(request)
-            conversation = text_field(data, "conversation_id", required=True)
-            _check_uuid(conversation)
+            bot, data, conversation = await opened(workspace, slug, request)
             try:
                 created = handoff.create_ticket(engine, bot.workspace, conversation,
                                                 text_field(data, "email") or None)
