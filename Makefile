@@ -27,6 +27,8 @@ setup: $(STAMP)
 sample: setup
 	$(PY) -m pipelines sample
 	$(PY) -m pipelines demo-logs --days 60 --if-empty
+	$(PY) -m evaluation testset import data/sample/musterstadt_testset.jsonl --name Musterstadt \
+		--bot musterstadt-buergerservice --if-missing
 
 run: sample
 	@echo "Öffentlicher Chat: http://127.0.0.1:$(PUBLIC_PORT)/demo/musterstadt (Demo-Website)"

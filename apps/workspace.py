@@ -20,6 +20,7 @@ PAGE_FILES = {
     "posteingang": ("posteingang.py", "nav.inbox", ":material/inbox:"),
     "antworten": ("antworten.py", "nav.curated", ":material/verified:"),
     "analyse": ("analyse.py", "nav.analytics", ":material/monitoring:"),
+    "bewertung": ("bewertung.py", "nav.evaluation", ":material/fact_check:"),
     "einstellungen": ("einstellungen.py", "nav.settings", ":material/settings:"),
 }
 

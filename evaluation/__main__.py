@@ -1,4 +1,6 @@
-"""python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics|scope|curated
+"""python -m evaluation run --bot SLUG --testset NAME [--min-hit-rate X ...] [--json];
+python -m evaluation testset list|import FILE|export NAME;
+python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics|scope|curated
 [--json]
 python -m evaluation bench public-chat --users N --seconds S [--think S] [--no-stream]
 [--data-dir DIR] [--json]      # exit 1 when a turn failed or not every turn was logged
@@ -147,6 +149,79 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Answer a stored test set with a bot version; exit 1 below the given thresholds."""
+    from evaluation.runs import THRESHOLDS, check_thresholds, run_testset
+    from evaluation.testset import TestSetError, import_testset, list_testsets
+
+    engine = _engine()
+    workspace = args.workspace or engine.settings.default_workspace
+    say = (lambda m: print(m, file=sys.stderr)) if not args.quiet else (lambda _m: None)
+    name = args.testset
+    path = Path(name)
+    try:
+        if name not in {t.name for t in list_testsets(engine, workspace)} and path.is_file():
+            # A file instead of a stored test set: stored under its file name first.
+            name = path.stem
+            if name not in {t.name for t in list_testsets(engine, workspace)}:
+                report = import_testset(engine, workspace, name, path.name, path.read_bytes(),
+                                        bot_slug=args.bot)
+                say(f"Testsatz „{name}“ aus {path} angelegt: {report.created} Einträge.")
+        run = run_testset(engine, workspace, args.bot, name, version=args.version,
+                          label=args.label or "", actor="kommandozeile",
+                          progress=lambda d, t, q: say(f"[{d}/{t}] {q[:70]}"),
+                          llm_judge=not args.no_judge)
+    except (TestSetError, LookupError) as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    limits = {key: value for key in THRESHOLDS
+              if (value := getattr(args, key)) is not None}
+    failures = check_thresholds(run.summary, limits)
+    payload = {"run": run.id, "testset": run.testset, "bot": run.bot, "version": run.version,
+               "answer_mode": run.answer_mode, "summary": run.summary,
+               "thresholds": limits, "failed": failures}
+    _print(payload, args.json)
+    for failure in failures:
+        print(f"Unter der Grenze: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_testset(args: argparse.Namespace) -> int:
+    from evaluation.testset import TestSetError, export_testset, import_testset, list_testsets
+
+    engine = _engine()
+    workspace = args.workspace or engine.settings.default_workspace
+    try:
+        if args.action == "list":
+            rows = [{"name": t.name, "bot": t.bot_slug, **t.counts}
+                    for t in list_testsets(engine, workspace)]
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            for row in [] if args.json else rows:
+                print(f"{row['name']:<32} aktiv {row['aktiv']:>4}  Entwurf {row['entwurf']:>4}"
+                      f"  abgelehnt {row['abgelehnt']:>4}  Bot: {row['bot'] or 'alle'}")
+            return 0
+        if args.action == "import":
+            path = Path(args.file)
+            name = args.name or path.stem
+            if args.if_missing and name in {t.name for t in list_testsets(engine, workspace)}:
+                print(f"Testsatz „{name}“ gibt es schon; nichts eingelesen.")
+                return 0
+            report = import_testset(engine, workspace, name, path.name, path.read_bytes(),
+                                    bot_slug=args.bot)
+            print(f"Testsatz „{name}“: {report.created} Einträge eingelesen, "
+                  f"{report.duplicates} doppelte übersprungen, {len(report.problems)} Fehler.")
+            for problem in report.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1 if report.problems else 0
+        data = export_testset(engine, workspace, args.file, args.format)
+        sys.stdout.buffer.write(data)
+        return 0
+    except (TestSetError, OSError) as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation",
                                      description="Chatwerkstatt – Messungen")
@@ -187,6 +262,43 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quiet", action="store_true", help="keine Fortschrittsmeldungen")
     bench.set_defaults(func=cmd_bench)
+
+    run = sub.add_parser("run", help="Testsatz mit einer Bot-Version beantworten und bewerten")
+    run.add_argument("--bot", required=True, help="Kurzname des Bots")
+    run.add_argument("--testset", required=True,
+                     help="Name eines gespeicherten Testsatzes oder eine Datei (CSV, JSON, "
+                          "JSONL, SQuAD), die dann unter ihrem Dateinamen gespeichert wird")
+    run.add_argument("--version", type=int, help="Bot-Version (Standard: die aktuelle)")
+    run.add_argument("--label", help="Bezeichnung des Laufs, z. B. „nach neuer Satzung“")
+    run.add_argument("--workspace", help="Arbeitsbereich (Standard: aus den Einstellungen)")
+    run.add_argument("--no-judge", action="store_true",
+                     help="kein Sprachmodell als Prüfer der Belegtheit, auch wenn eines antwortet")
+    for name, (key, direction) in {
+            "min_hit_rate": ("Trefferquote der Quelle (hit@k)", "min"),
+            "min_mrr": ("MRR", "min"), "min_f1": ("Token-F1", "min"),
+            "min_exact_match": ("exakte Übereinstimmung", "min"),
+            "min_semantic": ("Bedeutungsähnlichkeit", "min"),
+            "min_groundedness": ("Anteil belegter Sätze", "min"),
+            "min_kind_accuracy": ("richtiges Verhalten je Art", "min"),
+            "max_p95_ms": ("Antwortzeit p95 in ms", "max")}.items():
+        run.add_argument("--" + name.replace("_", "-"), dest=name, type=float,
+                         help=f"{'mindestens' if direction == 'min' else 'höchstens'}: {key}; "
+                              "darunter endet der Lauf mit Exit-Code 1")
+    run.add_argument("--json", action="store_true")
+    run.add_argument("--quiet", action="store_true")
+    run.set_defaults(func=cmd_run)
+
+    testset = sub.add_parser("testset", help="Testsätze: list | import DATEI | export NAME")
+    testset.add_argument("action", choices=["list", "import", "export"])
+    testset.add_argument("file", nargs="?", help="Datei (import) oder Name (export)")
+    testset.add_argument("--name", help="Name des Testsatzes (import; Standard: Dateiname)")
+    testset.add_argument("--bot", help="nur für diesen Bot (import)")
+    testset.add_argument("--format", default="jsonl", choices=["jsonl", "json", "csv"])
+    testset.add_argument("--if-missing", action="store_true",
+                         help="nur einlesen, wenn es den Testsatz noch nicht gibt")
+    testset.add_argument("--workspace", help="Arbeitsbereich (Standard: aus den Einstellungen)")
+    testset.add_argument("--json", action="store_true")
+    testset.set_defaults(func=cmd_testset)
 
     tune = sub.add_parser("tune", help="Gewichte und Schwellen am Testset eines Bots abstimmen")
     tune.add_argument("--bot", default="musterstadt-buergerservice")

@@ -117,9 +117,14 @@ class TurnResult:
     # says "maschinell übersetzt" and names the German source.
     translated: bool = False
     plain_language: bool = False
+    # The whole text of each cited passage at the position of its number [n] ("" for sources
+    # the answer does not cite), for evaluation; not logged and not in to_dict.
+    cited_passages: list[str] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("cited_passages")
+        return data
 
 
 @dataclass
@@ -161,6 +166,9 @@ class Assistant:
         self.workspace = workspace or engine.settings.default_workspace
         self.channel = channel
         self.log_turns = log_turns
+        # Turns that are not logged (evaluation runs) keep their history here, so follow-up
+        # questions see it as they would in a logged conversation.
+        self._memory: dict[str, list[_PastTurn]] = {}
         with engine.session() as session:
             repo = BotRepository(session, self.workspace)
             self.bot, self.version = repo.get(bot_slug, version)
@@ -211,6 +219,7 @@ class Assistant:
         hits: list[Hit] = []
         score = 0.0
         citations: list[Citation] = []
+        passages: list[str] = []
         model: str | None = None
         found: curated.CuratedMatch | None = None
         mode: AnswerMode = "keine_antwort"  # set below on every path; read by the "verweis" check
@@ -304,6 +313,9 @@ class Assistant:
                 yield TurnEvent("delta", answer)
             elif mode != "verweis":
                 citations = self._citations(answer, hits)
+                # Numbered like the sources the answer cites as [n]; uncited ones left empty.
+                cited = {c.number for c in citations}
+                passages = [h.text if n in cited else "" for n, h in enumerate(hits, start=1)]
         offer = handoff_reason and self.bot.handoff.enabled
         timer.timings["gesamt"] = round((time.perf_counter() - started) * 1000, 2)
         result = TurnResult(
@@ -329,12 +341,16 @@ class Assistant:
             scope_note=scope_note,
             translated=mode == "llm" and language != "de",
             plain_language=plain_language and mode == "llm",
+            cited_passages=passages,
         )
         if found is not None and self.log_turns:
             curated.record_hit(self.engine, found.id)
         if self.log_turns:
             with timer.step("protokoll"):
                 result.message_id = self._log(question, result)
+        else:
+            self._memory.setdefault(conversation_id, []).append(
+                _PastTurn(question, result.answer, search_query))
         result.timings_ms = timer.timings
         yield TurnEvent("final", result=result)
 
@@ -346,6 +362,8 @@ class Assistant:
                              self.bot.curated.threshold, judge)
 
     def _history(self, conversation_id: str) -> list[_PastTurn]:
+        if not self.log_turns:
+            return self._memory.get(conversation_id, [])[-HISTORY_TURNS:]
         with self.engine.session() as session:
             rows = session.scalars(
                 select(MessageRow)

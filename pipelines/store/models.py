@@ -279,6 +279,145 @@ class CuratedAnswer(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+
+class TestSet(Base):
+    """Questions with what a good answer looks like, for one bot or the whole workspace."""
+
+    __test__ = False  # a table, not a pytest test class
+    __tablename__ = "testsets"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    # None: usable with every bot of the workspace.
+    bot_slug: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    items: Mapped[list[TestSetItem]] = relationship(
+        back_populates="testset", cascade="all, delete-orphan", order_by="TestSetItem.position"
+    )
+
+
+class TestSetItem(Base):
+    """One question of a test set. `status` "aktiv" items are run; "entwurf" (generated, not
+    yet accepted) and "abgelehnt" are not."""
+
+    __test__ = False
+    __tablename__ = "testset_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    testset_id: Mapped[int] = mapped_column(
+        ForeignKey("testsets.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    key: Mapped[str] = mapped_column(String(120))
+    question: Mapped[str] = mapped_column(Text)
+    expected_answer: Mapped[str] = mapped_column(Text, default="")
+    expected_source: Mapped[str] = mapped_column(String(1000), default="")
+    also_sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    history: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(20), default="answerable")
+    status: Mapped[str] = mapped_column(String(20), default="aktiv")
+    origin: Mapped[str] = mapped_column(String(40), default="manuell")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    testset: Mapped[TestSet] = relationship(back_populates="items")
+
+
+class EvalRun(Base):
+    """A test set answered by one bot version; `summary` holds the aggregated metrics."""
+
+    __tablename__ = "eval_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    testset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("testsets.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    testset_name: Mapped[str] = mapped_column(String(120))
+    bot_slug: Mapped[str] = mapped_column(String(80))
+    bot_version: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    answer_mode: Mapped[str] = mapped_column(String(20), default="")
+    status: Mapped[str] = mapped_column(String(20), default="laeuft")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                         nullable=True)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    results: Mapped[list[EvalResult]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="EvalResult.id"
+    )
+
+
+class EvalResult(Base):
+    """One item's answer in a run, with its sources, timings and per-item metrics."""
+
+    __tablename__ = "eval_results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"),
+                                        index=True)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("testset_items.id", ondelete="SET NULL"), nullable=True
+    )
+    item_key: Mapped[str] = mapped_column(String(120))
+    question: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    mode: Mapped[str] = mapped_column(String(20), default="")
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    retrieved: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    timings_ms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    run: Mapped[EvalRun] = relationship(back_populates="results")
+
+
+class HumanScore(Base):
+    """An evaluator's rubric scores (1–5 per dimension) for one answer of a run."""
+
+    __tablename__ = "human_scores"
+    __table_args__ = (UniqueConstraint("result_id", "evaluator"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("eval_results.id", ondelete="CASCADE"),
+                                           index=True)
+    evaluator: Mapped[str] = mapped_column(String(120))
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PairwiseVote(Base):
+    """A blind comparison of two runs' answers to one item; `left_run_id` is the run shown on
+    the left (sides are drawn at random), `choice` "links", "rechts" or "gleich"."""
+
+    __tablename__ = "pairwise_votes"
+    __table_args__ = (UniqueConstraint("run_a_id", "run_b_id", "item_key", "evaluator"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_a_id: Mapped[int] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"),
+                                          index=True)
+    run_b_id: Mapped[int] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(120))
+    evaluator: Mapped[str] = mapped_column(String(120))
+    left_run_id: Mapped[int] = mapped_column(Integer)
+    choice: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EvalAssignment(Base):
+    """Which evaluator is to score which item of a run."""
+
+    __tablename__ = "eval_assignments"
+    __table_args__ = (UniqueConstraint("result_id", "evaluator"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("eval_results.id", ondelete="CASCADE"),
+                                           index=True)
+    evaluator: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
 def aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,90 @@
+"""The Bewertung page through AppTest on a real ingested corpus: add an item, start a run with
+progress, see its figures, compare it with a worse version, the leaderboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from evaluation import runs
+from evaluation.testset import TestItem, add_items, create_testset, stored_items
+from pipelines.bots import BotConfig, BotRepository
+from pipelines.engine import Engine
+from pipelines.settings import REPO_ROOT
+from tests.support.corpus import ingest_corpus
+from tests.ui.conftest import texts
+
+APP = str(REPO_ROOT / "apps" / "workspace.py")
+PAGE = str(REPO_ROOT / "pages" / "bewertung.py")
+WS = "standard"
+BOT = "bewertungs-bot"
+DOCS = {
+    "reisepass.md": "# Reisepass\n\nEin Reisepass kostet 70,00 Euro.\n",
+    "sperrmuell.md": "# Sperrmüll\n\nSperrmüll melden Sie online über das Abfallportal an.\n",
+}
+
+
+def open_page(section: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=240).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    app.radio(key="ev-section").set_value(section).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def prepared(engine: Engine, tmp_path: Path) -> None:
+    assert ingest_corpus(tmp_path, DOCS, BOT) == engine.settings.data_dir
+    create_testset(engine, WS, "Bürgerbüro", bot_slug=BOT)
+    add_items(engine, WS, "Bürgerbüro", [
+        TestItem("r1", "Was kostet ein Reisepass?", "70,00 Euro", "reisepass.md", "answerable"),
+        TestItem("n1", "Wann hat das Hallenbad geöffnet?", "", "", "no_answer"),
+    ])
+
+
+def test_an_item_is_added_in_the_page(engine: Engine, tmp_path: Path) -> None:
+    prepared(engine, tmp_path)
+    app = open_page("sets")
+    assert "2 aktiv · 0 Entwürfe" in texts(app)
+
+    [q for q in app.text_input if q.label == "Frage"][0].set_value("Wie melde ich Sperrmüll an?")
+    [s for s in app.text_input if s.label == "Erwartete Quelle (Dateiname)"][0].set_value(
+        "sperrmuell.md")
+    [b for b in app.button if b.label == "Hinzufügen"][0].click().run()
+
+    assert not app.exception, app.exception
+    questions = [i["question"] for i in stored_items(engine, WS, "Bürgerbüro")]
+    assert questions[-1] == "Wie melde ich Sperrmüll an?"
+    assert "3 aktiv" in texts(app)
+
+
+def test_a_run_started_in_the_page_is_stored_and_compared(engine: Engine,
+                                                            tmp_path: Path) -> None:
+    prepared(engine, tmp_path)
+    app = open_page("runs")
+    [b for b in app.button if b.label == "Lauf starten"][0].click().run()
+    assert not app.exception, app.exception
+
+    [first] = runs.list_runs(engine, WS)
+    assert first.status == "fertig" and first.summary["items"] == 2
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Quelle gefunden (hit@5)"] == "100 %"
+    assert metrics["Richtiges Verhalten je Art"] == "100 %"
+
+    with engine.session() as session:
+        repo = BotRepository(session, WS)
+        data = repo.get(BOT)[0].model_dump()
+        data["knowledge_bases"] = ["gibt-es-nicht"]
+        repo.save(BotConfig.model_validate(data))
+    runs.run_testset(engine, WS, BOT, "Bürgerbüro", label="ohne Unterlagen")
+
+    app = open_page("compare")
+    counts = {m.label: m.value for m in app.metric}
+    assert counts["schlechter"] == "1" and counts["gleich"] == "1"
+    assert "Was kostet ein Reisepass?" in app.dataframe[1].value.to_string()
+
+    app = open_page("board")
+    board = app.dataframe[0].value
+    assert list(board["Version"]) == [1, 2]
+    assert board["Gesamtwert"].iloc[0] > board["Gesamtwert"].iloc[1]
