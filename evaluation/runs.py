@@ -248,12 +248,12 @@ def list_runs(engine: Engine, workspace: str, testset: str | None = None) -> lis
 
 def get_run(engine: Engine, workspace: str, run_id: int) -> RunInfo:
     with engine.session() as session:
-        return _info(_run(session, workspace, run_id))
+        return _info(run_row(session, workspace, run_id))
 
 
 def run_results(engine: Engine, workspace: str, run_id: int) -> list[dict[str, Any]]:
     with engine.session() as session:
-        run = _run(session, workspace, run_id)
+        run = run_row(session, workspace, run_id)
         return [{"result_id": r.id, "item_key": r.item_key, "question": r.question,
                  "kind": r.kind, "answer": r.answer, "mode": r.mode, "sources": r.sources,
                  "metrics": r.metrics, "error": r.error} for r in run.results]
@@ -329,7 +329,7 @@ def leaderboard(engine: Engine, workspace: str, testset: str) -> list[dict[str, 
     return sorted(rows, key=lambda r: -(r["score"] or 0))
 
 
-def _run(session: Any, workspace: str, run_id: int) -> EvalRun:
+def run_row(session: Any, workspace: str, run_id: int) -> EvalRun:
     run = session.scalar(select(EvalRun).join(Workspace).where(
         Workspace.slug == workspace, EvalRun.id == run_id))
     if run is None:

@@ -10,7 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from apps import ui
-from evaluation import runs
+from evaluation import human, runs
 from evaluation.testset import (
     KIND_LABELS,
     STATUSES,
@@ -33,8 +33,8 @@ st.title(ui.t("ev-title"))
 st.caption(ui.t("ev-intro"))
 can_run = ui.allowed("evaluation.score")
 
-SECTIONS = {"sets": "ev-sec-sets", "runs": "ev-sec-runs", "compare": "ev-sec-compare",
-            "board": "ev-sec-board"}
+SECTIONS = {"sets": "ev-sec-sets", "runs": "ev-sec-runs", "human": "ev-sec-human",
+            "pairs": "ev-sec-pairs", "compare": "ev-sec-compare", "board": "ev-sec-board"}
 section = st.radio(ui.t("ev-section"), list(SECTIONS), horizontal=True, key="ev-section",
                    format_func=lambda k: ui.t(SECTIONS[k]), label_visibility="collapsed")
 sets = {t.name: t for t in list_testsets(engine, workspace)}
@@ -280,3 +280,139 @@ if section == "board":
                    y=ui.t("ev-score"), title=ui.t("ev-board-chart"), range_y=[0, 1])
     chart.update_layout(xaxis_title="")
     st.plotly_chart(chart, width="stretch")
+
+
+def evaluator_name() -> str:
+    """Who scores: the signed-in user; on a single-user workstation a name typed here, so that
+    several people can score in turn for the agreement."""
+    user = st.session_state.get("user")
+    if isinstance(user, dict) and user.get("username"):
+        return str(user["username"])
+    return st.text_input(ui.t("ev-who"), value=ui.SINGLE_USER_ACTOR, key="ev-who",
+                         help=ui.t("ev-who-help")).strip() or ui.SINGLE_USER_ACTOR
+
+
+def finished_runs() -> dict[int, runs.RunInfo]:
+    return {r.id: r for r in runs.list_runs(engine, workspace) if r.status == "fertig"}
+
+
+# -- human scoring -----------------------------------------------------------------------------
+if section == "human":
+    done_runs = finished_runs()
+    if not done_runs:
+        st.info(ui.t("ev-no-runs"))
+        st.stop()
+    run_id = st.selectbox(ui.t("ev-run"), list(done_runs), key="ev-human-run",
+                          format_func=lambda i: run_label(done_runs[i]))
+    me = evaluator_name()
+    with st.expander(ui.t("ev-assign"), icon=":material/group:"):
+        with st.form("ev-assign-form"):
+            people = st.text_input(ui.t("ev-assign-people"), help=ui.t("ev-assign-help"))
+            per_answer = st.number_input(ui.t("ev-assign-per"), 1, 10, 2)
+            if st.form_submit_button(ui.t("ev-assign-go"), disabled=not can_run):
+                try:
+                    made = human.assign(engine, workspace, run_id,
+                                        [p for p in people.replace(";", ",").split(",")],
+                                        int(per_answer))
+                    ui.flash(ui.t("ev-assigned", count=made))
+                    st.rerun()
+                except TestSetError as exc:
+                    st.error(str(exc))
+    status = human.progress(engine, workspace, run_id)
+    if status:
+        st.markdown(f"**{ui.t('ev-progress')}**")
+        for row in status:
+            st.progress(row.done / max(row.assigned, 1),
+                        text=f"{row.evaluator}: {row.done} / {row.assigned}")
+    mine = human.assignments_for(engine, workspace, run_id, me)
+    pool = mine or [human.Assignment(r["result_id"], r["item_key"], r["question"], r["answer"],
+                                     r["sources"], False)
+                    for r in runs.run_results(engine, workspace, run_id)]
+    open_items = [a for a in pool if not a.done]
+    st.caption(ui.t("ev-mine", open=len(open_items), total=len(pool)) if mine
+               else ui.t("ev-unassigned"))
+    if open_items:
+        current = open_items[0]
+        st.subheader(ui.t("ev-question", number=current.item_key))
+        st.markdown(f"> {current.question}")
+        st.markdown(f"**{ui.t('ev-answer')}**")
+        st.text(current.answer or "–")
+        for source in current.sources:
+            st.caption(f"[{source.get('number')}] {source.get('title') or source.get('source')}"
+                       f" – {source.get('snippet', '')[:200]}")
+        with st.form(f"ev-score-{current.result_id}"):
+            given = {key: st.select_slider(f"{label} – {question}", options=list(human.SCALE),
+                                           value=3, key=f"ev-{key}-{current.result_id}")
+                     for key, (label, question) in human.RUBRIC.items()}
+            comment = st.text_area(ui.t("ev-comment"), key=f"ev-comment-{current.result_id}")
+            if st.form_submit_button(ui.t("ev-save-score"), type="primary",
+                                     disabled=not can_run):
+                try:
+                    human.save_score(engine, workspace, current.result_id, me,
+                                     {k: int(v) for k, v in given.items()}, comment)
+                    ui.flash(ui.t("ev-score-saved"))
+                    st.rerun()
+                except TestSetError as exc:
+                    st.error(str(exc))
+    else:
+        st.success(ui.t("ev-all-scored"))
+    st.markdown(f"**{ui.t('ev-agreement')}**")
+    table = [{ui.t("ev-dimension"): human.RUBRIC[row.dimension][0],
+              ui.t("ev-raters"): row.raters, ui.t("ev-items"): row.items,
+              ui.t("ev-statistic"): stat.name,
+              ui.t("ev-value"): None if stat.value != stat.value else round(stat.value, 3),
+              ui.t("ev-reading"): stat.interpretation}
+             for row in human.agreement(engine, workspace, run_id) for stat in row.statistics]
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    correlations = human.human_vs_metrics(engine, workspace, run_id)
+    st.markdown(f"**{ui.t('ev-vs-metrics')}**")
+    st.dataframe(pd.DataFrame([{
+        ui.t("ev-metric"): runs.METRIC_LABELS.get(name, name), "n": c.n,
+        "Spearman": None if c.spearman != c.spearman else round(c.spearman, 3),
+        ui.t("ev-reading"): c.interpretation} for name, c in correlations.items()]),
+        hide_index=True, width="stretch")
+    st.download_button(ui.t("ev-export-scores"), human.export_scores(engine, workspace, run_id),
+                       file_name=f"bewertungen-lauf-{run_id}.csv", key="ev-export-scores")
+
+# -- blind pairwise comparison -----------------------------------------------------------------
+if section == "pairs":
+    done_runs = finished_runs()
+    if len(done_runs) < 2:
+        st.info(ui.t("ev-need-two"))
+        st.stop()
+    left_col, right_col = st.columns(2)
+    run_a = left_col.selectbox(ui.t("ev-pair-a"), list(done_runs), index=1, key="ev-pair-a",
+                               format_func=lambda i: run_label(done_runs[i]))
+    run_b = right_col.selectbox(ui.t("ev-pair-b"), list(done_runs), index=0, key="ev-pair-b",
+                                format_func=lambda i: run_label(done_runs[i]))
+    me = evaluator_name()
+    if run_a == run_b:
+        st.warning(ui.t("ev-pair-same"))
+        st.stop()
+    pair_key = f"ev-pair-{min(run_a, run_b)}-{max(run_a, run_b)}-{me}"
+    pair = st.session_state.get(pair_key) or human.next_pair(engine, workspace, run_a, run_b, me)
+    st.session_state[pair_key] = pair
+    if pair is None:
+        st.success(ui.t("ev-pairs-done"))
+    else:
+        st.caption(ui.t("ev-blind"))
+        st.markdown(f"> {pair.question}")
+        sides = st.columns(2)
+        sides[0].markdown(f"**{ui.t('ev-left')}**")
+        sides[0].text(pair.left_answer or "–")
+        sides[1].markdown(f"**{ui.t('ev-right')}**")
+        sides[1].text(pair.right_answer or "–")
+        buttons = st.columns(3)
+        for column, choice in zip(buttons, human.CHOICES, strict=True):
+            if column.button(ui.t(f"ev-choose-{choice}"), key=f"ev-choose-{choice}",
+                             disabled=not can_run, width="stretch"):
+                human.save_vote(engine, workspace, pair, me, choice)
+                st.session_state[pair_key] = None
+                st.rerun()
+    summary = human.pairwise_summary(engine, workspace, run_a, run_b)
+    if summary["votes"]:
+        first, second = done_runs[summary["first_run"]], done_runs[summary["second_run"]]
+        st.markdown(ui.t("ev-pair-summary", votes=summary["votes"],
+                         first=run_label(first), first_wins=summary["first_wins"],
+                         second=run_label(second), second_wins=summary["second_wins"],
+                         ties=summary["gleich"], left=percent(summary["left_share"])))

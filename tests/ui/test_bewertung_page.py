@@ -88,3 +88,36 @@ def test_a_run_started_in_the_page_is_stored_and_compared(engine: Engine,
     board = app.dataframe[0].value
     assert list(board["Version"]) == [1, 2]
     assert board["Gesamtwert"].iloc[0] > board["Gesamtwert"].iloc[1]
+
+
+def test_answers_are_scored_by_two_people_and_compared_blind(engine: Engine,
+                                                              tmp_path: Path) -> None:
+    from evaluation import human
+
+    prepared(engine, tmp_path)
+    first = runs.run_testset(engine, WS, BOT, "Bürgerbüro")
+    second = runs.run_testset(engine, WS, BOT, "Bürgerbüro")
+    app = open_page("human")
+    app.selectbox(key="ev-human-run").set_value(first.id).run()
+    for person, value in (("anna", 5), ("ben", 4)):
+        app.text_input(key="ev-who").set_value(person).run()
+        [s for s in app.select_slider if s.label.startswith("korrekt")][0].set_value(value)
+        [b for b in app.button if b.label == "Bewertung speichern und weiter"][0].click().run()
+        assert not app.exception, app.exception
+
+    rows = human.score_rows(engine, WS, first.id)
+    assert {(r.rater, r.value) for r in rows if r.dimension == "korrekt"} == \
+        {("anna", 5), ("ben", 4)}
+    agreement = app.dataframe[0].value
+    assert set(agreement["Merkmal"]) == {label for label, _ in human.RUBRIC.values()}
+
+    app = open_page("pairs")
+    app.selectbox(key="ev-pair-a").set_value(first.id)
+    app.selectbox(key="ev-pair-b").set_value(second.id).run()
+    app.text_input(key="ev-who").set_value("anna").run()
+    app.button(key="ev-choose-links").click().run()
+    assert not app.exception, app.exception
+
+    summary = human.pairwise_summary(engine, WS, first.id, second.id)
+    assert summary["votes"] == 1
+    assert "1 Vergleiche" in texts(app)
