@@ -11,6 +11,7 @@ import streamlit as st
 
 from apps import ui
 from evaluation import human, runs
+from evaluation.drafts import generate_drafts
 from evaluation.testset import (
     KIND_LABELS,
     STATUSES,
@@ -26,6 +27,7 @@ from evaluation.testset import (
     update_item,
 )
 from pipelines.bots import BotRepository
+from pipelines.llm.providers import get_provider
 
 engine = ui.engine()
 workspace = ui.workspace()
@@ -87,6 +89,22 @@ if section == "sets":
     info = sets[chosen]
     st.caption(ui.t("ev-set-counts", active=info.counts["aktiv"], drafts=info.counts["entwurf"],
                     rejected=info.counts["abgelehnt"]))
+    with st.expander(ui.t("ev-drafts"), icon=":material/auto_awesome:"):
+        st.caption(ui.t("ev-drafts-help"))
+        draft_bot = st.selectbox(ui.t("ev-bot"), list(bots), format_func=bots.__getitem__,
+                                 index=list(bots).index(info.bot_slug)
+                                 if info.bot_slug in bots else 0, key="ev-draft-bot")
+        draft_count = st.number_input(ui.t("ev-drafts-count"), 1, 200, 20, key="ev-draft-n")
+        if st.button(ui.t("ev-drafts-go"), key="ev-drafts-go", disabled=not can_run or not bots):
+            with engine.session() as session:
+                llm = BotRepository(session, workspace).get(draft_bot)[0].llm
+            provider = get_provider(engine.settings, llm.provider, llm.model, llm.temperature)
+            with st.spinner(ui.t("ev-drafts-running")):
+                drafted = generate_drafts(engine, workspace, chosen, draft_bot,
+                                          int(draft_count), provider)
+            ui.flash(ui.t("ev-drafts-made", count=drafted.created,
+                          duplicates=drafted.duplicates))
+            st.rerun()
     items = stored_items(engine, workspace, chosen)
     frame = pd.DataFrame(items, columns=["item_id", "key", "question", "expected_answer",
                                          "expected_source", "kind", "status"])

@@ -121,3 +121,18 @@ def test_answers_are_scored_by_two_people_and_compared_blind(engine: Engine,
     summary = human.pairwise_summary(engine, WS, first.id, second.id)
     assert summary["votes"] == 1
     assert "1 Vergleiche" in texts(app)
+
+
+def test_drafts_are_made_from_the_documents_and_wait_in_the_table(engine: Engine,
+                                                                   tmp_path: Path) -> None:
+    prepared(engine, tmp_path)
+    app = open_page("sets")
+    app.number_input(key="ev-draft-n").set_value(5)
+    app.button(key="ev-drafts-go").click().run()
+    assert not app.exception, app.exception
+
+    drafts = [i for i in stored_items(engine, WS, "Bürgerbüro") if i["status"] == "entwurf"]
+    assert 1 <= len(drafts) <= 5
+    assert {d["expected_source"] for d in drafts} <= set(DOCS)
+    assert f"{len(drafts)} Entwürfe angelegt" in texts(app)
+    assert f"2 aktiv · {len(drafts)} Entwürfe" in texts(app)
