@@ -202,13 +202,14 @@ class WorkspaceServer(ServerProcess):
 
 
 def run_cli(args: list[str], env: Mapping[str, str], stdin: str = "", cwd: Path = REPO_ROOT,
-            timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
-    """`python -m pipelines ARGS` in a fresh interpreter; raises with its output on failure."""
-    done = subprocess.run([sys.executable, "-m", "pipelines", *args], cwd=cwd,
+            timeout: float = 600.0, module: str = "pipelines"
+            ) -> subprocess.CompletedProcess[str]:
+    """`python -m MODULE ARGS` in a fresh interpreter; raises with its output on failure."""
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=cwd,
                           env=dict(env), input=stdin, capture_output=True, text=True,
                           timeout=timeout)
     if done.returncode != 0:
-        raise RuntimeError(f"python -m pipelines {' '.join(args)} endete mit "
+        raise RuntimeError(f"python -m {module} {' '.join(args)} endete mit "
                            f"{done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return done
 

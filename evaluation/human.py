@@ -22,7 +22,7 @@ from evaluation.agreement import (
     mean_score_per_item,
     metric_correlation,
 )
-from evaluation.runs import run_results, run_row
+from evaluation.runs import run_results, run_row, sign_test, sign_verdict
 from evaluation.testset import TestSetError
 from pipelines.engine import Engine
 from pipelines.store.models import (
@@ -45,6 +45,7 @@ SCALE = (1, 2, 3, 4, 5)
 CHOICES = ("links", "rechts", "gleich")
 MAX_COMMENT_CHARS = 2000
 # Automatic metrics lined up with the mean human score ("korrekt") per answer.
+PAIR_DIMENSION = "paarvergleich"
 COMPARED_METRICS = ("f1", "semantic", "groundedness", "groundedness_llm")
 
 
@@ -102,8 +103,10 @@ def assign(engine: Engine, workspace: str, run_id: int, evaluators: list[str],
     return made
 
 
-def assignments_for(engine: Engine, workspace: str, run_id: int, evaluator: str
-                    ) -> list[Assignment]:
+def assignments_for(engine: Engine, workspace: str, run_id: int, evaluator: str,
+                    everything: bool = False) -> list[Assignment]:
+    """The answers assigned to `evaluator`, each marked done once scored; `everything`: all
+    answers of the run (for scoring without assignments)."""
     with engine.session() as session:
         run = run_row(session, workspace, run_id)
         mine = {a.result_id for a in session.scalars(
@@ -111,7 +114,7 @@ def assignments_for(engine: Engine, workspace: str, run_id: int, evaluator: str
                 EvalResult.run_id == run.id, EvalAssignment.evaluator == evaluator))}
         scored = _scored(session, run.id, evaluator)
         return [Assignment(r.id, r.item_key, r.question, r.answer, list(r.sources or []),
-                           r.id in scored) for r in run.results if r.id in mine]
+                           r.id in scored) for r in run.results if everything or r.id in mine]
 
 
 def progress(engine: Engine, workspace: str, run_id: int) -> list[Progress]:
@@ -237,6 +240,8 @@ def pairwise_summary(engine: Engine, workspace: str, run_a: int, run_b: int
             PairwiseVote.run_a_id == first, PairwiseVote.run_b_id == second)).all()
         wins: Counter[int | str] = Counter()
         left_chosen = 0
+        preferences = [ScoreRow(vote.item_key, vote.evaluator, PAIR_DIMENSION,
+                                _preference(vote, first)) for vote in votes]
         for vote in votes:
             right_run = second if vote.left_run_id == first else first
             if vote.choice == "gleich":
@@ -245,11 +250,28 @@ def pairwise_summary(engine: Engine, workspace: str, run_a: int, run_b: int
                 wins[vote.left_run_id if vote.choice == "links" else right_run] += 1
                 left_chosen += vote.choice == "links"
     decided = wins[first] + wins[second]
+    p_value = sign_test(wins[second], wins[first])
+    left_p = sign_test(left_chosen, decided - left_chosen)
     return {"votes": len(votes), "first_run": first, "second_run": second,
             "first_wins": wins[first], "second_wins": wins[second], "gleich": wins["gleich"],
             "share_first": round(wins[first] / decided, 4) if decided else None,
+            # Sign test of the wins: is the newer (second) run preferred by more than chance?
+            "p_value": p_value,
+            "verdict": sign_verdict(wins[second], wins[first], p_value,
+                                    f"Lauf {second} bevorzugt", f"Lauf {first} bevorzugt"),
             # Position bias check: how often the left side won among decided votes.
-            "left_share": round(left_chosen / decided, 4) if decided else None}
+            "left_share": round(left_chosen / decided, 4) if decided else None,
+            "left_p_value": left_p,
+            "agreement": agreement_table(preferences, [PAIR_DIMENSION])[0]}
+
+
+def _preference(vote: PairwiseVote, first: int) -> int:
+    """A vote on the ordinal scale 1 = first run better, 2 = equal, 3 = second run better,
+    whichever side each was shown on: evaluators agree when they prefer the same run."""
+    if vote.choice == "gleich":
+        return 2
+    chose_first = (vote.choice == "links") == (vote.left_run_id == first)
+    return 1 if chose_first else 3
 
 
 # --------------------------------------------------------------------------- export

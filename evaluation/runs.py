@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from statistics import fmean
 from typing import Any
 
+from scipy.stats import binomtest
 from sqlalchemy import select
 
 from evaluation import answer_metrics as am
@@ -308,6 +309,68 @@ def _changes(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[str], list[str]
             elif b[key] >= a[key] + step:
                 better.append(f"{name} {a[key]:.2f} → {b[key]:.2f}")
     return worse, better
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """One metric of two runs over the items both answered: how many items got better or
+    worse, and the exact two-sided sign test on them (for a yes/no metric this is McNemar's
+    exact test). `verdict` says in German whether the difference is more than chance."""
+
+    metric: str
+    items: int
+    old_mean: float
+    new_mean: float
+    better: int
+    worse: int
+    p_value: float | None  # None when no item changed
+    verdict: str
+
+
+# Per-item metrics tested between two runs, and the change that counts for the sign test.
+PAIRED_METRICS: dict[str, tuple[str, float]] = {
+    "kind_correct": ("Richtiges Verhalten", 0.5),
+    "hit@k": ("Quelle gefunden", 0.5),
+    "reciprocal_rank": ("Rang der Quelle (MRR)", 1e-9),
+    "f1": ("Token-F1", 1e-9),
+    "groundedness": ("Belegt durch Quellen", 1e-9),
+}
+SIGNIFICANCE = 0.05
+
+
+def paired_tests(rows: list[ItemComparison]) -> list[PairedTest]:
+    """The sign test per metric over the compared items: is the new run better or worse than
+    the old one by more than chance? Items without the metric in either run are left out."""
+    tests = []
+    for key, (label, step) in PAIRED_METRICS.items():
+        pairs = [(float(r.old[key]), float(r.new[key])) for r in rows
+                 if r.old.get(key) is not None and r.new.get(key) is not None]
+        if not pairs:
+            continue
+        better = sum(b - a >= step for a, b in pairs)
+        worse = sum(a - b >= step for a, b in pairs)
+        p_value = sign_test(better, worse)
+        tests.append(PairedTest(label, len(pairs), fmean(a for a, _ in pairs),
+                                fmean(b for _, b in pairs), better, worse, p_value,
+                                sign_verdict(better, worse, p_value)))
+    return tests
+
+
+def sign_test(wins: int, losses: int) -> float | None:
+    """Exact two-sided binomial test of wins against losses (ties left out); None without
+    either."""
+    if wins + losses == 0:
+        return None
+    return float(binomtest(wins, wins + losses, 0.5).pvalue)
+
+
+def sign_verdict(wins: int, losses: int, p_value: float | None,
+                 winner: str = "neu besser", loser: str = "neu schlechter") -> str:
+    if p_value is None:
+        return "kein Unterschied"
+    if p_value >= SIGNIFICANCE:
+        return f"kein belastbarer Unterschied (p = {p_value:.2f})".replace(".", ",")
+    return f"{winner if wins > losses else loser} (p = {p_value:.3f})".replace(".", ",")
 
 
 def leaderboard(engine: Engine, workspace: str, testset: str) -> list[dict[str, Any]]:

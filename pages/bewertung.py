@@ -258,7 +258,21 @@ if section == "compare":
         ui.t("ev-metric"): [runs.METRIC_LABELS[k] for k in keys],
         ui.t("ev-old"): [by_id[old_id].summary.get(k) for k in keys],
         ui.t("ev-new"): [by_id[new_id].summary.get(k) for k in keys]})
-    st.dataframe(side, hide_index=True)
+    chart = px.bar(side.melt(id_vars=ui.t("ev-metric"), var_name=ui.t("ev-run"),
+                             value_name=ui.t("ev-value")),
+                   x=ui.t("ev-metric"), y=ui.t("ev-value"), color=ui.t("ev-run"),
+                   barmode="group", range_y=[0, 1], title=ui.t("ev-compare-chart"),
+                   color_discrete_sequence=["#8c959f", "#0969da"])
+    chart.update_layout(xaxis_title="", legend_title_text="")
+    st.plotly_chart(chart, width="stretch")
+    st.markdown(f"**{ui.t('ev-significance')}**")
+    st.caption(ui.t("ev-significance-help"))
+    st.dataframe(pd.DataFrame([{
+        ui.t("ev-metric"): t.metric, ui.t("ev-items"): t.items,
+        ui.t("ev-old"): round(t.old_mean, 3), ui.t("ev-new"): round(t.new_mean, 3),
+        ui.t("ev-better"): t.better, ui.t("ev-worse"): t.worse,
+        "p": None if t.p_value is None else round(t.p_value, 4), ui.t("ev-reading"): t.verdict,
+    } for t in runs.paired_tests(rows)]), hide_index=True, width="stretch")
     only_worse = st.toggle(ui.t("ev-only-worse"), value=True, key="ev-only-worse")
     shown = [r for r in rows if r.verdict == "schlechter" or not only_worse]
     frame = pd.DataFrame([{
@@ -343,9 +357,7 @@ if section == "human":
             st.progress(row.done / max(row.assigned, 1),
                         text=f"{row.evaluator}: {row.done} / {row.assigned}")
     mine = human.assignments_for(engine, workspace, run_id, me)
-    pool = mine or [human.Assignment(r["result_id"], r["item_key"], r["question"], r["answer"],
-                                     r["sources"], False)
-                    for r in runs.run_results(engine, workspace, run_id)]
+    pool = mine or human.assignments_for(engine, workspace, run_id, me, everything=True)
     open_items = [a for a in pool if not a.done]
     st.caption(ui.t("ev-mine", open=len(open_items), total=len(pool)) if mine
                else ui.t("ev-unassigned"))
@@ -434,3 +446,13 @@ if section == "pairs":
                          first=run_label(first), first_wins=summary["first_wins"],
                          second=run_label(second), second_wins=summary["second_wins"],
                          ties=summary["gleich"], left=percent(summary["left_share"])))
+        st.markdown(ui.t("ev-pair-verdict", verdict=summary["verdict"]))
+        if summary["left_p_value"] is not None and summary["left_p_value"] < 0.05:
+            st.warning(ui.t("ev-pair-bias", left=percent(summary["left_share"])))
+        agreement = summary["agreement"]
+        st.dataframe(pd.DataFrame([{
+            ui.t("ev-raters"): agreement.raters, ui.t("ev-items"): agreement.items,
+            ui.t("ev-statistic"): stat.name,
+            ui.t("ev-value"): None if stat.value != stat.value else round(stat.value, 3),
+            ui.t("ev-reading"): stat.interpretation} for stat in agreement.statistics]),
+            hide_index=True, width="stretch")

@@ -1105,6 +1105,9 @@ TEXTS["de"].update({
     "ev-answer-old": "Antwort vorher",
     "ev-answer-new": "Antwort nachher",
     "ev-no-regressions": "Keine Frage ist schlechter geworden.",
+    "ev-compare-chart": "Kennzahlen beider Läufe",
+    "ev-significance": "Mehr als Zufall?",
+    "ev-significance-help": "Vorzeichentest über die Fragen, die sich verändert haben (bei Ja/Nein-Kennzahlen ist das McNemars exakter Test). p unter 0,05: der Unterschied ist kaum durch Zufall zu erklären. Bei wenigen Fragen braucht es große Unterschiede.",
     "ev-score": "Gesamtwert",
     "ev-board-chart": "Gesamtwert je Version (Mittel aus Quelle gefunden, F1, Belegtheit, Verhalten)",
     "ev-drafts": "Entwürfe aus den Dokumenten erzeugen",
@@ -1151,6 +1154,8 @@ TEXTS["de"].update({
     "ev-choose-rechts": "Rechts ist besser",
     "ev-choose-gleich": "Gleich gut",
     "ev-pair-summary": "{votes} Vergleiche: {first} gewann {first_wins}-mal, {second} {second_wins}-mal, {ties}-mal gleich. Die linke Seite gewann in {left} der entschiedenen Fälle (um 50 % heißt: keine Vorliebe für eine Seite).",
+    "ev-pair-verdict": "Ergebnis (Vorzeichentest ohne Gleichstände): **{verdict}**. Übereinstimmung der bewertenden Personen, welcher Lauf besser ist:",
+    "ev-pair-bias": "Achtung: Die linke Seite gewann in {left} der Fälle – mehr, als der Zufall erklärt. Die Seiten werden zufällig verteilt; prüfen Sie, ob die Darstellung eine Seite bevorzugt.",
 })
 TEXTS["en"].update({
     "nav.evaluation": "Evaluation",

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from evaluation.runs import compare_runs, leaderboard, list_runs, run_results, run_testset
+from evaluation.runs import (
+    compare_runs,
+    leaderboard,
+    list_runs,
+    paired_tests,
+    run_results,
+    run_testset,
+)
 from evaluation.testset import TestItem, TestSetError, add_items, create_testset
 from pipelines.bots import BotConfig, BotRepository
 from pipelines.engine import Engine
@@ -97,6 +104,12 @@ def test_a_worse_version_shows_its_regressions_and_ranks_lower(bot: Engine) -> N
     assert "richtiges Verhalten" in rows["p1"].reasons
     assert "Quelle gefunden" in rows["p1"].reasons
     assert rows["n1"].verdict == "gleich"  # refusing was right before and after
+    tests = {t.metric: t for t in paired_tests(list(rows.values()))}
+    found = tests["Quelle gefunden"]
+    assert (found.items, found.better, found.worse) == (3, 0, 3)
+    assert (found.old_mean, found.new_mean) == (1.0, 0.0)
+    # Three of three worse is still within chance for a two-sided sign test: 2 · 0.5³.
+    assert found.p_value == 0.25 and found.verdict == "kein belastbarer Unterschied (p = 0,25)"
     board = leaderboard(bot, WS, "klein")
     assert [(r["version"], r["run"]) for r in board] == [(2, good.id), (3, bad.id)]
     assert board[0]["score"] > board[1]["score"]

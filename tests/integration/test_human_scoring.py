@@ -62,6 +62,11 @@ def test_assignment_spreads_answers_and_progress_counts_only_assigned_work(
     progress = {p.evaluator: (p.assigned, p.done) for p in human.progress(engine, WS, run.id)}
     assert progress == {"anna": (4, 1), "ben": (4, 0), "cem": (4, 0)}
     assert human.assignments_for(engine, WS, run.id, "anna")[0].done
+    # Scoring without assignments: every answer of the run, the two she scored marked done.
+    everything = human.assignments_for(engine, WS, run.id, "anna", everything=True)
+    assert len(everything) == len(QUESTIONS)
+    assert {a.result_id for a in everything if a.done} == {mine[0].result_id,
+                                                            other["result_id"]}
     with pytest.raises(TestSetError, match="1 bis 3 Bewertende"):
         human.assign(engine, WS, run.id, ["anna", "ben", "cem"], per_answer=4)
 
@@ -143,9 +148,38 @@ def test_blind_pairs_draw_sides_at_random_and_count_wins_per_run(
     assert summary["share_first"] == 1.0
     assert summary["left_share"] == pytest.approx(lefts.count(first.id) / len(QUESTIONS),
                                                   abs=1e-4)
+    # Six of six for the first run: the exact sign test gives 2 · 0.5⁶.
+    assert summary["p_value"] == pytest.approx(2 * 0.5 ** 6)
+    assert summary["verdict"] == f"Lauf {first.id} bevorzugt (p = 0,031)"
     with pytest.raises(TestSetError, match="links, rechts, gleich"):
         human.save_vote(engine, WS, pair or human.Pair("q1", "", first.id, second.id, "", ""),
                         "anna", "beide")
+
+
+def test_pairwise_agreement_counts_the_run_preferred_not_the_side(
+        two_runs: tuple[Engine, RunInfo, RunInfo]) -> None:
+    engine, first, second = two_runs
+    # 1 = first run better, 2 = equal, 3 = second run better, per question.
+    wanted = {"anna": [1, 1, 3, 2, 1, 3], "ben": [1, 1, 3, 1, 2, 3]}
+    choice = {2: "gleich"}
+    for evaluator, preferences in wanted.items():
+        rng = random.Random(evaluator)
+        for preference in preferences:
+            pair = human.next_pair(engine, WS, first.id, second.id, evaluator, rng)
+            assert pair is not None
+            preferred = {1: first.id, 3: second.id}.get(preference)
+            human.save_vote(engine, WS, pair, evaluator, choice.get(preference) or (
+                "links" if pair.left_run == preferred else "rechts"))
+
+    summary = human.pairwise_summary(engine, WS, first.id, second.id)
+
+    assert (summary["first_wins"], summary["second_wins"], summary["gleich"]) == (6, 4, 2)
+    assert summary["verdict"].startswith("kein belastbarer Unterschied")
+    agreement = summary["agreement"]
+    assert (agreement.raters, agreement.items) == (2, len(QUESTIONS))
+    kappa = next(s for s in agreement.statistics if s.name == COHEN_QUADRATIC)
+    assert kappa.value == pytest.approx(
+        cohen_kappa_score(wanted["anna"], wanted["ben"], weights="quadratic"))
 
 
 def test_export_holds_every_score_and_other_workspaces_see_nothing(

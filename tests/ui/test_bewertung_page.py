@@ -82,6 +82,11 @@ def test_a_run_started_in_the_page_is_stored_and_compared(engine: Engine,
     app = open_page("compare")
     counts = {m.label: m.value for m in app.metric}
     assert counts["schlechter"] == "1" and counts["gleich"] == "1"
+    assert len(app.dataframe) == 2, [list(d.value.columns) for d in app.dataframe]
+    significance = app.dataframe[0].value.set_index("Maß")
+    assert significance.loc["Richtiges Verhalten", "schlechter"] == 1
+    assert significance.loc["Richtiges Verhalten", "Einordnung"].startswith(
+        "kein belastbarer Unterschied")
     assert "Was kostet ein Reisepass?" in app.dataframe[1].value.to_string()
 
     app = open_page("board")
@@ -121,6 +126,7 @@ def test_answers_are_scored_by_two_people_and_compared_blind(engine: Engine,
     summary = human.pairwise_summary(engine, WS, first.id, second.id)
     assert summary["votes"] == 1
     assert "1 Vergleiche" in texts(app)
+    assert "Übereinstimmung der bewertenden Personen" in texts(app)
 
 
 def test_drafts_are_made_from_the_documents_and_wait_in_the_table(engine: Engine,

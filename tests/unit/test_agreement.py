@@ -583,3 +583,15 @@ def test_mean_score_per_item() -> None:
     rows = [*rows_from([[1, 3], [4, None]]), *rows_from([[5, 5]], dimension="ton")]
     assert mean_score_per_item(rows, "korrekt") == {"frage-0": 2.0, "frage-1": 4.0}
     assert mean_score_per_item(rows, "ton") == {"frage-0": 5.0}
+
+
+def test_sign_test_matches_the_binomial_sums_by_hand() -> None:
+    from evaluation.runs import sign_test, sign_verdict
+
+    # 9 wins, 1 loss: P(X ≤ 1) for Bin(10, ½) is (1 + 10) / 1024; two-sided doubles it.
+    assert sign_test(9, 1) == pytest.approx(22 / 1024)
+    assert sign_test(5, 5) == 1.0
+    assert sign_test(0, 0) is None
+    assert sign_verdict(9, 1, sign_test(9, 1)) == "neu besser (p = 0,021)"
+    assert sign_verdict(1, 9, sign_test(1, 9)) == "neu schlechter (p = 0,021)"
+    assert sign_verdict(0, 0, None) == "kein Unterschied"
