@@ -7,6 +7,11 @@ export PYTHONPATH := $(CURDIR)
 PORT ?= 8501
 # The public chat (apps/public_chat.py) with the demo host page runs beside the workspace.
 PUBLIC_PORT ?= $(shell echo $$(($(PORT) + 1)))
+# The Gradio demos (plain language, voice input, minutes) too; each also starts alone:
+# `make demo-einfache-sprache`, `make demo-spracheingabe`, `make demo-protokoll`.
+PLAIN_DEMO_PORT ?= $(shell echo $$(($(PORT) + 2)))
+VOICE_DEMO_PORT ?= $(shell echo $$(($(PORT) + 3)))
+MINUTES_DEMO_PORT ?= $(shell echo $$(($(PORT) + 4)))
 # The browser tests (tests/browser/) and `bench pages` drive the system Chromium through the
 # Python package playwright; `playwright install` (a downloaded browser) is never used.
 CHROMIUM := /usr/bin/chromium
@@ -14,7 +19,8 @@ CHROMIUM := /usr/bin/chromium
 AXE_JS := tests/browser/node_modules/axe-core/axe.min.js
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup run sample browser axe test lint bench clean-data
+.PHONY: setup run sample browser axe test lint bench clean-data demo-einfache-sprache \
+	demo-spracheingabe demo-protokoll
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,10 +38,26 @@ sample: setup
 
 run: sample
 	@echo "Öffentlicher Chat: http://127.0.0.1:$(PUBLIC_PORT)/demo/musterstadt (Demo-Website)"
+	@echo "Demos: Einfache Sprache http://127.0.0.1:$(PLAIN_DEMO_PORT)/ · Spracheingabe http://127.0.0.1:$(VOICE_DEMO_PORT)/ · Protokoll http://127.0.0.1:$(MINUTES_DEMO_PORT)/"
 	CHATWERKSTATT_PUBLIC_PORT=$(PUBLIC_PORT) \
 	CHATWERKSTATT_PUBLIC_BASE_URL=http://127.0.0.1:$(PUBLIC_PORT) \
+	CHATWERKSTATT_PLAIN_DEMO_PORT=$(PLAIN_DEMO_PORT) \
+	CHATWERKSTATT_PLAIN_DEMO_URL=http://127.0.0.1:$(PLAIN_DEMO_PORT) \
+	CHATWERKSTATT_VOICE_DEMO_PORT=$(VOICE_DEMO_PORT) \
+	CHATWERKSTATT_VOICE_DEMO_URL=http://127.0.0.1:$(VOICE_DEMO_PORT) \
+	CHATWERKSTATT_MINUTES_DEMO_PORT=$(MINUTES_DEMO_PORT) \
+	CHATWERKSTATT_MINUTES_DEMO_URL=http://127.0.0.1:$(MINUTES_DEMO_PORT) \
 	$(PY) -m apps.serve --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
+
+demo-einfache-sprache: setup
+	$(PY) -m apps.plain_language_demo --port $(PLAIN_DEMO_PORT)
+
+demo-spracheingabe: sample
+	$(PY) -m apps.voice_demo --port $(VOICE_DEMO_PORT)
+
+demo-protokoll: setup
+	$(PY) -m apps.minutes_demo --port $(MINUTES_DEMO_PORT)
 
 browser:
 	@if [ -x $(CHROMIUM) ]; then :; \

@@ -1,5 +1,5 @@
 """Start the workspace: `python -m apps.serve [streamlit options]` (what `make run` calls),
-and beside it the public chat when CHATWERKSTATT_PUBLIC_PORT is set.
+and beside it the public chat and the Gradio demos when their ports are set (COMPANIONS).
 
 Streamlit runs the app's scripts in the server's own process, so whatever is imported here
 before the server starts is imported already when the first page opens: the engine's libraries
@@ -41,23 +41,30 @@ def preload() -> None:
     threading.Thread(target=apps.ui.warm_up, args=(engine,), name="warm-up", daemon=True).start()
 
 
-def start_public_chat(argv: list[str]) -> subprocess.Popen[bytes] | None:
-    """The public chat (apps/public_chat.py) beside the workspace, on the same address and
-    the port CHATWERKSTATT_PUBLIC_PORT (unset: no public chat)."""
-    port = os.environ.get("CHATWERKSTATT_PUBLIC_PORT")
-    if not port:
-        return None
+# Servers started beside the workspace: environment variable with the port -> module.
+COMPANIONS = {
+    "CHATWERKSTATT_PUBLIC_PORT": "apps.public_chat",
+    "CHATWERKSTATT_PLAIN_DEMO_PORT": "apps.plain_language_demo",
+    "CHATWERKSTATT_VOICE_DEMO_PORT": "apps.voice_demo",
+    "CHATWERKSTATT_MINUTES_DEMO_PORT": "apps.minutes_demo",
+}
+
+
+def start_companions(argv: list[str]) -> list[subprocess.Popen[bytes]]:
+    """The public chat (apps/public_chat.py) and the Gradio demos beside the workspace, on the
+    same address, each on the port its variable in COMPANIONS names (unset: not started)."""
     address = "127.0.0.1"
     if "--server.address" in argv:
         address = argv[argv.index("--server.address") + 1]
-    return subprocess.Popen([sys.executable, "-m", "apps.public_chat", "--host", address,
-                             "--port", port])
+    return [subprocess.Popen([sys.executable, "-m", module, "--host", address, "--port", port])
+            for variable, module in COMPANIONS.items()
+            if (port := os.environ.get(variable))]
 
 
 def main(argv: list[str]) -> int:
     from streamlit.web import cli
 
-    public = start_public_chat(argv)
+    companions = start_companions(argv)
     preload()
     sys.argv = ["streamlit", "run", str(APP), *ACCESSIBLE_THEME, *argv]
     try:
@@ -65,9 +72,10 @@ def main(argv: list[str]) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     finally:
-        if public is not None:
-            public.terminate()
-            public.wait(timeout=10)
+        for process in companions:
+            process.terminate()
+        for process in companions:
+            process.wait(timeout=10)
     return 0
 
 

@@ -21,6 +21,7 @@ PAGE_FILES = {
     "antworten": ("antworten.py", "nav.curated", ":material/verified:"),
     "analyse": ("analyse.py", "nav.analytics", ":material/monitoring:"),
     "bewertung": ("bewertung.py", "nav.evaluation", ":material/fact_check:"),
+    "protokoll": ("protokoll.py", "nav.minutes", ":material/summarize:"),
     "einstellungen": ("einstellungen.py", "nav.settings", ":material/settings:"),
 }
 

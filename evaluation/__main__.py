@@ -2,6 +2,8 @@
 python -m evaluation testset list|import FILE|export NAME;
 python -m evaluation bench retrieval|latency|ingest|privacy|pages|analytics|scope|curated
 [--json]
+python -m evaluation bench plain-language [--limit N] [--json]   # DEplain: SARI, readability
+python -m evaluation bench speech --model PATH|NAME|tiny-random [--rounds N] [--json]
 python -m evaluation bench public-chat --users N --seconds S [--think S] [--no-stream]
 [--data-dir DIR] [--json]      # exit 1 when a turn failed or not every turn was logged
 
@@ -37,6 +39,20 @@ def _engine() -> Any:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     say = (lambda m: print(m, file=sys.stderr)) if not args.quiet else None
+    if args.kind == "plain-language":
+        # Rules and formulas over DEplain sentence pairs; a language model only if one answers.
+        from evaluation import bench_plain
+
+        if args.limit is not None and args.limit < 1:
+            print("Bitte --limit mit mindestens 1 angeben.", file=sys.stderr)
+            return 2
+        try:
+            payload = bench_plain.run(limit=args.limit, say=say)
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        _print(payload if args.json else bench_plain.summary(payload), args.json)
+        return 0
     if args.kind == "privacy":
         # Pure rules over a JSONL corpus: no engine, no model, no data folder.
         from evaluation import privacy
@@ -78,6 +94,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
             return 2
         _print(payload if args.json else bench_public_chat.summary(payload), args.json)
         return 0 if bench_public_chat.passed(payload) else 1
+    if args.kind == "speech":
+        # The speech model alone: no engine, no data folder beyond the settings.
+        from evaluation import bench_speech
+        from pipelines.settings import get_settings
+        from pipelines.speech import SpeechError
+
+        if not args.model:
+            print("Bitte --model ORDNER|NAME angeben (oder tiny-random für den Aufwand der "
+                  "Pipeline mit einem Zufallsmodell).", file=sys.stderr)
+            return 2
+        try:
+            payload = bench_speech.run(args.model, get_settings(), args.rounds or 3, say)
+        except (SpeechError, FileNotFoundError) as exc:
+            print(f"Messung nicht möglich: {exc}", file=sys.stderr)
+            return 2
+        _print(payload if args.json else bench_speech.summary(payload), args.json)
+        return 0
     engine = _engine()
     if args.kind == "retrieval":
         from evaluation import bench_retrieval
@@ -229,7 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="Benchmarks: retrieval, latency, ingest, privacy, "
                                          "pages, analytics, scope, curated, public-chat")
     bench.add_argument("kind", choices=["retrieval", "latency", "ingest", "privacy", "pages",
-                                        "analytics", "scope", "curated", "public-chat"])
+                                        "analytics", "scope", "curated", "public-chat",
+                                        "plain-language", "speech"])
+    bench.add_argument("--model", help="Spracherkennung: Modellordner (CTranslate2), Name aus "
+                                       "den Einstellungen oder tiny-random (speech)")
+    bench.add_argument("--limit", type=int, default=None,
+                       help="nur die ersten N Satzpaare (plain-language; Standard: alle)")
     bench.add_argument("--squad", help="SQuAD-Datei (retrieval)")
     bench.add_argument("--weights", help="weitere Volltext-Gewichte zum Vergleich, z. B. 0.6,0.9")
     bench.add_argument("--sizes", default="10000,100000", help="Abschnittszahlen (latency)")

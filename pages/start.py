@@ -63,3 +63,14 @@ columns = st.columns(3)
 for column, key in zip(columns, ("chat", "dokumente", "einstellungen"), strict=True):
     if key in ui.PAGES:
         column.page_link(ui.PAGES[key])
+
+st.subheader(ui.t("start.demos"))
+st.caption(ui.t("start.demos_help"))
+settings = engine.settings
+for label, url in ((ui.t("start.demo_plain"), settings.plain_demo_url),
+                   (ui.t("start.demo_voice"), settings.voice_demo_url),
+                   (ui.t("start.demo_minutes"), settings.minutes_demo_url)):
+    st.markdown(f"- [{label}]({url})")
+if "protokoll" in ui.PAGES:
+    st.page_link(ui.PAGES["protokoll"])
+

@@ -121,6 +121,7 @@ PAGE_ACTIONS: Final[dict[str, Action]] = {
     "antworten": "answers.edit",
     "analyse": "analytics.view",
     "bewertung": "evaluation.view",
+    "protokoll": "workspace.view",
     "einstellungen": "settings.view",
 }
 

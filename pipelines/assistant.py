@@ -27,6 +27,7 @@ from pipelines.handoff import offer_text, wants_person
 from pipelines.index import Hit
 from pipelines.language import detect_language
 from pipelines.llm.providers import LLMError, LLMProvider, Message, get_provider
+from pipelines.plain import PlainLanguageError, SimplificationResult, simplify
 from pipelines.privacy import redact
 from pipelines.prompts import render_prompt
 from pipelines.retrieval import confidence, retrieve, term_statistics
@@ -68,8 +69,15 @@ LANGUAGE_NAMES = {
     "hr": "Kroatisch", "vi": "Vietnamesisch",
 }
 CITATION_RE = re.compile(r"\[(\d{1,2})\]")
-OFFLINE_LIMITS = ("Übersetzung und Einfache Sprache brauchen ein Sprachmodell; ohne eines "
-                  "zeigt der Assistent die Sätze der deutschen Quellen.")
+OFFLINE_LIMITS = ("Übersetzungen brauchen ein Sprachmodell; ohne eines zeigt der Assistent "
+                  "die Sätze der deutschen Quellen.")
+PLAIN_NOTICES = {
+    "llm": "In Einfache Sprache übertragen vom Sprachmodell, geprüft nach den Regeln für "
+           "Einfache Sprache.",
+    "regelbasiert": "In Einfache Sprache übertragen ohne Sprachmodell (regelbasiert: "
+                    "Amtsdeutsch ersetzt, lange Sätze geteilt, Zahlen als Ziffern).",
+}
+PLAIN_ROUNDS = 2
 # Key in a stored turn's timings: how many personal-data spans were redacted (not milliseconds).
 REDACTIONS_KEY = "schwaerzungen"
 
@@ -199,9 +207,13 @@ class Assistant:
                language: str | None = None, plain_language: bool = False
                ) -> Iterator[TurnEvent]:
         """`language`: answer in this language (ISO code) instead of the question's (the
-        public chat's language switch); `plain_language`: the language model answers in
-        Einfache Sprache (prompt pipelines/prompts/de/plain_language.md)."""
+        public chat's language switch); `plain_language` (or the bot's setting of that name):
+        the answer in Einfache Sprache – the language model is asked for it (prompt
+        pipelines/prompts/de/plain_language.md), and a German answer then goes through
+        pipelines.plain.simplify (checked by the rules, revised; rule-based without a model)."""
         question = " ".join(question.split())
+        plain = plain_language or self.bot.plain_language
+        cited_text = ""
         timer = _Timer()
         started = time.perf_counter()
         conversation_id = conversation_id or str(uuid.uuid4())
@@ -271,7 +283,7 @@ class Assistant:
                 with timer.step("antwort"):
                     try:
                         for delta in provider.stream_chat(self._answer_messages(
-                                search_query, hits, language, plain_language)):
+                                search_query, hits, language, plain)):
                             answer += delta
                             yield TurnEvent("delta", delta)
                     except LLMError as exc:
@@ -289,8 +301,8 @@ class Assistant:
                 if provider is not None:
                     notice = ("Kein Sprachmodell erreichbar – die Antwort besteht aus wörtlichen "
                               "Sätzen der Quellen (extraktiver Modus).")
-            if mode == "extractive" and (plain_language or language != "de"):
-                # Without a language model there is no translation and no rewording.
+            if mode == "extractive" and language != "de":
+                # Without a language model there is no translation.
                 notice = " ".join(filter(None, [notice, OFFLINE_LIMITS]))
             if mode == "extractive":
                 with timer.step("antwort"):
@@ -298,6 +310,14 @@ class Assistant:
                 if not answer:
                     mode, answer, no_answer = "keine_antwort", NO_ANSWER_TEXT, True
                 else:
+                    yield TurnEvent("delta", answer)
+            if plain and language == "de" and mode in ("llm", "extractive"):
+                with timer.step("einfache_sprache"):
+                    simpler = self._plain(answer, provider if mode == "llm" else None)
+                if simpler is not None:
+                    cited_text, answer = answer, simpler.text
+                    notice = " ".join(filter(None, [notice, PLAIN_NOTICES[simpler.mode]]))
+                    yield TurnEvent("reset")
                     yield TurnEvent("delta", answer)
             if mode == "keine_antwort" and redirect is not None:
                 mode, answer, no_answer = "verweis", redirect.message, False
@@ -312,7 +332,8 @@ class Assistant:
                     answer, handoff_reason = self.bot.scope.outside_message, "zustaendigkeit"
                 yield TurnEvent("delta", answer)
             elif mode != "verweis":
-                citations = self._citations(answer, hits)
+                # A plain-language answer cites what the original answer cited.
+                citations = self._citations(cited_text or answer, hits)
                 # Numbered like the sources the answer cites as [n]; uncited ones left empty.
                 cited = {c.number for c in citations}
                 passages = [h.text if n in cited else "" for n, h in enumerate(hits, start=1)]
@@ -340,7 +361,7 @@ class Assistant:
             curated_answer_id=found.id if found else None,
             scope_note=scope_note,
             translated=mode == "llm" and language != "de",
-            plain_language=plain_language and mode == "llm",
+            plain_language=bool(cited_text),
             cited_passages=passages,
         )
         if found is not None and self.log_turns:
@@ -391,6 +412,16 @@ class Assistant:
             if condensed:
                 return condensed.splitlines()[0].strip(), ""
         return offline, ""
+
+    def _plain(self, answer: str, provider: LLMProvider | None
+               ) -> SimplificationResult | None:
+        """The answer in Einfache Sprache with the citation marks taken out (the sources stay
+        listed under it); None when the text cannot be simplified (then the answer stays)."""
+        try:
+            return simplify(CITATION_RE.sub("", answer).strip(), "einfach", provider,
+                            max_rounds=PLAIN_ROUNDS)
+        except PlainLanguageError:
+            return None
 
     def _answer_messages(self, question: str, hits: list[Hit], language: str,
                          plain_language: bool = False) -> list[Message]:

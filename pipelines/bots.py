@@ -358,6 +358,14 @@ class BotConfig(BaseModel):
         description="kurz (höchstens vier Sätze), ausführlich (mit allen Schritten und "
                     "Unterlagen) oder in Stichpunkten.",
     )
+    plain_language: bool = Field(
+        False,
+        title="Antwort in Einfacher Sprache",
+        description="Jede deutsche Antwort wird in Einfache Sprache übertragen: mit "
+                    "Sprachmodell als Entwurf, den die Regelprüfung für Einfache Sprache prüft "
+                    "und das Modell überarbeitet; ohne Sprachmodell regelbasiert (Amtsdeutsch "
+                    "ersetzt, lange Sätze geteilt, Zahlen als Ziffern) – beides gekennzeichnet.",
+    )
 
     scope: ScopeSettings = Field(
         default_factory=ScopeSettings,

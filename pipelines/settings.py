@@ -81,6 +81,42 @@ class Settings(BaseSettings):
     # Times of day on the analytics page (the store keeps UTC).
     timezone: str = "Europe/Berlin"
 
+    # Speech input and minutes (faster-whisper). Nothing is downloaded at run time: a model name
+    # is looked up in data_dir/models and the local Hugging Face cache only; a path is used as is.
+    speech_model: str = Field(
+        "small", description="faster-whisper model: a name (tiny, base, small, medium, "
+        "large-v3 …) looked up in data_dir/models/whisper, data_dir/models/faster-whisper-<name> "
+        "and the local Hugging Face cache, or the path of a CTranslate2 model folder."
+    )
+    speech_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    speech_compute_type: str = Field("int8", description="CTranslate2 compute type, e.g. int8, "
+                                     "int8_float32, float32 (CPU) or float16 (GPU).")
+    speech_cpu_threads: int = Field(0, ge=0, description="0 = CTranslate2's default (4).")
+    speech_beam_size: int = Field(5, ge=1, le=10)
+    speech_temperature_fallback: bool = Field(
+        True, description="Decode a doubtful stretch again with rising temperature (Whisper's "
+        "default); off = faster, sometimes repetitive output."
+    )
+    speech_language: str | None = Field(
+        None, description="Fixed language code (e.g. 'de'); None = detect per recording."
+    )
+    speech_vad: bool = Field(True, description="Skip silence with the Silero VAD.")
+    speech_vad_min_silence_ms: int = Field(
+        1000, ge=100, description="Silence that ends a stretch of speech for the VAD."
+    )
+    speech_silence_rms: float = Field(
+        0.0003, ge=0, description="Below this RMS level (about -70 dBFS) a recording is silent."
+    )
+    speech_max_question_seconds: float = Field(
+        120.0, gt=0, description="Longest spoken question (voice input)."
+    )
+    speech_max_recording_seconds: float = Field(
+        1800.0, gt=0, description="Longest meeting recording for minutes (30 min)."
+    )
+    minutes_turn_gap_seconds: float = Field(
+        1.5, gt=0, description="A pause at least this long starts a new contribution (Beitrag)."
+    )
+
     # E-mail (replies to citizens, notices to offices)
     smtp_host: str | None = Field(
         None, description="SMTP server host name or address; None = e-mail off."
@@ -98,12 +134,26 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds to wait for the SMTP server per operation."
     )
 
+    # Connectors (pipelines.connectors): website crawler and CKAN client identify themselves
+    # as "Chatwerkstatt/<version> (+contact)"; a source may set its own user agent.
+    connector_contact: str = Field(
+        "", description="URL or e-mail address in the crawler's user agent, so site operators "
+        "know whom to ask; empty = the project's address."
+    )
+
     # Public chat on towns' websites (apps/public_chat.py)
     public_base_url: str = Field(
         "http://127.0.0.1:8502",
         description="Address under which citizens reach the public chat; the embed snippets "
         "in the workspace use it.",
     )
+    # The Gradio demos (apps/*_demo.py); the workspace links to them at these addresses.
+    plain_demo_url: str = Field("http://127.0.0.1:8503",
+                                description="Address of the plain-language demo.")
+    voice_demo_url: str = Field("http://127.0.0.1:8504",
+                                description="Address of the voice-input demo.")
+    minutes_demo_url: str = Field("http://127.0.0.1:8505",
+                                  description="Address of the minutes demo.")
     public_session_turns_per_minute: int = Field(
         20, ge=1, description="Questions one conversation may send per minute."
     )

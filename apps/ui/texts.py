@@ -1166,3 +1166,31 @@ TEXTS["en"].update({
     "ev-sec-compare": "Comparison",
     "ev-sec-board": "Leaderboard",
 })
+
+TEXTS["de"].update({
+    "nav.minutes": "Protokoll",
+    "pr-title": "Protokoll aus einer Aufnahme",
+    "pr-intro": "Aufnahme einer Sitzung hochladen: Abschrift mit Zeitmarken und ein Protokoll nach kommunaler Vorlage (Anwesende, Tagesordnungspunkte, Beschlüsse, Aufgaben mit Verantwortlichen und Fristen). Mit Sprachmodell ein Entwurf, ohne eines die Abschrift mit automatischen Auszügen. Die Aufnahme verlässt diesen Server nicht. Das Protokoll immer prüfen.",
+    "pr-upload": "Aufnahme (WAV, MP3, OGG, M4A, WebM)",
+    "pr-meeting": "Titel der Sitzung",
+    "pr-meeting-default": "Sitzung des Ausschusses",
+    "pr-date": "Datum der Sitzung",
+    "pr-use-llm": "Sprachmodell verwenden, wenn erreichbar",
+    "pr-go": "Protokoll erstellen",
+    "pr-no-file": "Bitte zuerst eine Aufnahme hochladen.",
+    "pr-running": "Aufnahme wird abgeschrieben und das Protokoll geschrieben …",
+    "pr-docx": "Als Word-Datei (DOCX) herunterladen",
+    "pr-md": "Als Markdown herunterladen",
+    "pr-transcript": "Abschrift mit Zeitmarken",
+    "start.demos": "Demos und Werkzeuge",
+    "start.demos_help": "Gradio-Anwendungen für Vorführungen und den Alltag; `make run` startet sie neben dem Arbeitsbereich.",
+    "start.demo_plain": "Leichte und Einfache Sprache – Texte übertragen und prüfen",
+    "start.demo_voice": "Spracheingabe – Fragen an einen Bot sprechen",
+    "start.demo_minutes": "Protokoll aus einer Aufnahme",
+})
+
+TEXTS["en"].update({
+    "nav.minutes": "Minutes",
+    "start.demos": "Demos and tools",
+})
+

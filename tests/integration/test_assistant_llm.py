@@ -365,10 +365,17 @@ def test_plain_language_adds_the_prompt_file_and_offline_says_it_cannot(
     result = assistant.ask(QUESTION, plain_language=True)
 
     assert result.mode == "llm" and result.plain_language
-    [body] = chat_requests(fake_llm)
+    # The answer with the plain-language rules, then the check-and-revise loop of
+    # pipelines.plain.simplify on that answer (at least its first round).
+    body, *loop = chat_requests(fake_llm)
     assert first_rule in message_text(body["messages"][0])
+    assert 1 <= len(loop) <= 2
+    assert "vom Sprachmodell, geprüft nach den Regeln" in result.notice
+    assert result.citations  # the sources of the original answer stay listed
+    fake_llm.clear_requests()
     assistant.ask(QUESTION)
     assert first_rule not in message_text(chat_requests(fake_llm)[-1]["messages"][0])
+    assert len(chat_requests(fake_llm)) == 1
 
     engine = Engine(make_settings(data_dir=tmp_path / "offline"))
     offline = bot_on_corpus(engine, corpus, BOT).ask(QUESTION, plain_language=True,
@@ -376,3 +383,8 @@ def test_plain_language_adds_the_prompt_file_and_offline_says_it_cannot(
     assert offline.mode == "extractive"
     assert not offline.plain_language and not offline.translated
     assert "brauchen ein Sprachmodell" in offline.notice
+    # In German, Einfache Sprache works without a model: rule-based, and it says so.
+    engine = Engine(make_settings(data_dir=tmp_path / "offline-de"))
+    german = bot_on_corpus(engine, corpus, BOT).ask(QUESTION, plain_language=True)
+    assert german.mode == "extractive" and german.plain_language
+    assert "ohne Sprachmodell (regelbasiert" in german.notice
