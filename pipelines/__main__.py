@@ -1,4 +1,5 @@
-"""Command line: python -m pipelines ingest|ask|bots|users|sample|demo-logs|retention ...
+"""Command line: python -m pipelines ingest|ask|bots|users|crawl|ckan|faq|refresh|sample|demo-logs|
+retention ...
 
 Contract in ARCHITECTURE.md; `users` manages staff accounts (pipelines.accounts).
 """
@@ -403,6 +404,145 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_source_report(report: Any, as_json: bool) -> int:
+    """A connector's SourceReport as JSON or readable German; exit 2/1/0 (report.exit_code)."""
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        for line in report.lines():
+            print(line)
+        if report.error:
+            print(f"Fehler: {report.error}", file=sys.stderr)
+        elif report.failed:
+            print("\nFehlgeschlagen:", file=sys.stderr)
+            for r in report.failed:
+                print(f"  {r.url or r.key}: {r.reason}", file=sys.stderr)
+    return int(report.exit_code)
+
+
+def _connector_progress(args: argparse.Namespace, unit: str) -> tuple[Any, Any]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit=unit, desc="Abrufen", file=sys.stderr,
+               disable=args.json or not sys.stderr.isatty())
+
+    def progress(done: int, total: int, result: Any) -> None:
+        bar.total = total
+        bar.set_postfix_str(f"{result.status}")
+        bar.update(done - bar.n)
+
+    return bar, progress
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl a website (start page or sitemap) into a bot's knowledge base."""
+    from pydantic import ValidationError
+
+    from pipelines.connectors.sources import SourceError, crawl_website
+    from pipelines.connectors.website import WebsiteSettings
+
+    engine = _engine()
+    workspace = args.workspace or engine.settings.default_workspace
+    values: dict[str, Any] = {"start_url": args.url, "prefixes": args.prefix or []}
+    for option, key in (("max_pages", "max_pages"), ("max_depth", "max_depth"),
+                        ("delay", "delay_seconds"), ("timeout", "timeout_seconds"),
+                        ("max_bytes", "max_bytes"), ("user_agent", "user_agent")):
+        if getattr(args, option) is not None:
+            values[key] = getattr(args, option)
+    if args.sitemap:
+        values["sitemap"] = True
+    try:
+        settings = WebsiteSettings(**values)
+    except ValidationError as exc:
+        print(f"Ungültige Angaben: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}",
+              file=sys.stderr)
+        return 2
+    bar, progress = _connector_progress(args, "Seite")
+    try:
+        report = crawl_website(engine, workspace, args.bot, settings, args.refresh_hours,
+                               progress=progress, create_bot=True, force=args.force)
+    except SourceError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    return _print_source_report(report, args.json)
+
+
+def cmd_ckan(args: argparse.Namespace) -> int:
+    """Read the datasets of a CKAN open-data portal into a bot's knowledge base."""
+    from pipelines.connectors.ckan import CkanSettings
+    from pipelines.connectors.sources import SourceError, import_ckan
+
+    engine = _engine()
+    workspace = args.workspace or engine.settings.default_workspace
+    values: dict[str, Any] = {"portal_url": args.url, "organization": args.organization or "",
+                              "tags": args.tag or []}
+    if args.max_datasets is not None:
+        values["max_datasets"] = args.max_datasets
+    if args.max_resource_bytes is not None:
+        values["max_resource_bytes"] = args.max_resource_bytes
+    if args.delay is not None:
+        values["delay_seconds"] = args.delay
+    try:
+        settings = CkanSettings(**values)
+    except ValueError as exc:  # pydantic's ValidationError
+        print(f"Ungültige Angaben: {exc}", file=sys.stderr)
+        return 2
+    bar, progress = _connector_progress(args, "Datensatz")
+    try:
+        report = import_ckan(engine, workspace, args.bot, settings,
+                             args.refresh_hours, progress=progress, create_bot=True,
+                             force=args.force)
+    except SourceError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    return _print_source_report(report, args.json)
+
+
+def cmd_faq(args: argparse.Namespace) -> int:
+    """Import an FAQ list (CSV/XLSX) as curated answers or as a document."""
+    from pipelines.connectors.faq import import_faq
+    from pipelines.connectors.sources import SourceError
+
+    engine = _engine()
+    workspace = args.workspace or engine.settings.default_workspace
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"{path}: nicht lesbar ({exc.strerror or exc}).", file=sys.stderr)
+        return 2
+    try:
+        report = import_faq(engine, workspace, args.bot, path.name, data, mode=args.mode,
+                            question_column=args.question_column or "",
+                            answer_column=args.answer_column or "",
+                            source_column=args.source_column or "", actor="Kommandozeile",
+                            create_bot=True)
+    except SourceError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    return _print_source_report(report, args.json)
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """Run every source whose refresh interval has passed (for cron / a systemd timer)."""
+    from pipelines.connectors.sources import refresh_due
+
+    engine = _engine()
+    reports = refresh_due(engine, workspace=args.workspace)
+    if args.json:
+        _print_json([r.to_dict() for r in reports])
+    elif not reports:
+        print("Keine Quelle ist fällig.")
+    else:
+        for report in reports:
+            print("\n".join(report.lines()) + "\n")
+    return max((r.exit_code for r in reports), default=0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines",
                                      description="Chatwerkstatt – Werkzeuge der Kommandozeile")
@@ -475,6 +615,56 @@ def build_parser() -> argparse.ArgumentParser:
     curated_cmd.add_argument("--bot", help="nur für diesen Bot (Standard: alle Bots)")
     curated_cmd.add_argument("--json", action="store_true")
     curated_cmd.set_defaults(func=cmd_curated)
+
+    crawl = sub.add_parser("crawl", help="Website (Startseite oder Sitemap) in die "
+                                         "Wissensbasis eines Bots einlesen")
+    crawl.add_argument("url", help="Startseite oder Sitemap (…/sitemap.xml)")
+    crawl.add_argument("--bot", required=True)
+    crawl.add_argument("--max-pages", type=int, help="höchstens so viele Abrufe (Standard 200)")
+    crawl.add_argument("--max-depth", type=int, help="Klicks von der Startseite (Standard 3)")
+    crawl.add_argument("--prefix", action="append", metavar="PFAD",
+                       help="nur Seiten unter diesem Pfad (mehrfach möglich)")
+    crawl.add_argument("--sitemap", action="store_true", help="URL ist eine Sitemap")
+    crawl.add_argument("--delay", type=float, help="Sekunden Pause je Server (Standard 1)")
+    crawl.add_argument("--timeout", type=float, help="Sekunden je Abruf (Standard 10)")
+    crawl.add_argument("--max-bytes", type=int, help="größte Seite in Byte (Standard 5 MB)")
+    crawl.add_argument("--user-agent", help="eigener User-Agent")
+    crawl.add_argument("--refresh-hours", type=float,
+                       help="alle so viele Stunden neu abrufen (python -m pipelines refresh)")
+    crawl.add_argument("--force", action="store_true", help="auch unveränderte neu einlesen")
+    crawl.add_argument("--json", action="store_true")
+    crawl.set_defaults(func=cmd_crawl)
+
+    ckan = sub.add_parser("ckan", help="Datensätze eines Open-Data-Portals (CKAN) einlesen")
+    ckan.add_argument("url", help="Adresse des Portals")
+    ckan.add_argument("--bot", required=True)
+    ckan.add_argument("--organization", help="nur Datensätze dieser Organisation")
+    ckan.add_argument("--tag", action="append", help="nur mit diesem Schlagwort (mehrfach)")
+    ckan.add_argument("--max-datasets", type=int)
+    ckan.add_argument("--max-resource-bytes", type=int,
+                      help="größte CSV/JSON-Tabelle, die geladen wird (Standard 5 MB)")
+    ckan.add_argument("--delay", type=float, help="Sekunden Pause zwischen Abrufen")
+    ckan.add_argument("--refresh-hours", type=float)
+    ckan.add_argument("--force", action="store_true")
+    ckan.add_argument("--json", action="store_true")
+    ckan.set_defaults(func=cmd_ckan)
+
+    faq = sub.add_parser("faq", help="FAQ-Liste (CSV/XLSX) als geprüfte Antworten oder "
+                                     "Dokument einlesen")
+    faq.add_argument("file")
+    faq.add_argument("--bot", required=True)
+    faq.add_argument("--as", dest="mode", choices=["curated", "documents"], default="curated",
+                     help="curated = geprüfte Antworten (Standard), documents = Dokument")
+    faq.add_argument("--question-column", help="Spalte der Fragen (Name oder Nummer)")
+    faq.add_argument("--answer-column", help="Spalte der Antworten (Name oder Nummer)")
+    faq.add_argument("--source-column", help="Spalte mit Quelle/URL")
+    faq.add_argument("--json", action="store_true")
+    faq.set_defaults(func=cmd_faq)
+
+    refresh = sub.add_parser("refresh", help="fällige Quellen (Website, CKAN) neu abrufen – "
+                                             "für cron oder einen systemd-Timer")
+    refresh.add_argument("--json", action="store_true")
+    refresh.set_defaults(func=cmd_refresh)
 
     sample = sub.add_parser("sample", help="Beispiel-Bot und Musterstadt-Dokumente einrichten")
     sample.set_defaults(func=cmd_sample)

@@ -418,6 +418,66 @@ class EvalAssignment(Base):
     evaluator: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+
+class ConnectorSource(Base):
+    """A website, CKAN portal or FAQ list feeding one bot's knowledge base (pipelines.connectors).
+
+    `settings` is the connector's settings model as JSON; `refresh_hours` None means no
+    scheduled refresh; `last_report` the SourceReport of the last run as JSON."""
+
+    __tablename__ = "connector_sources"
+    __table_args__ = (UniqueConstraint("workspace_id", "bot_slug", "kind", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    bot_slug: Mapped[str] = mapped_column(String(80))
+    knowledge_base: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(2000))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    refresh_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_status: Mapped[str] = mapped_column(String(20), default="")
+    last_report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    items: Mapped[list[ConnectorItem]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", order_by="ConnectorItem.id"
+    )
+
+
+class ConnectorItem(Base):
+    """One page or dataset of a source, with what re-fetching needs: validators (ETag,
+    Last-Modified), the hash of the extracted content, CKAN's metadata_modified, the links
+    found on the page (so a crawl goes on through pages answered 304) and, in `extra`,
+    e.g. the tables loaded from a dataset's resources."""
+
+    __tablename__ = "connector_items"
+    __table_args__ = (UniqueConstraint("source_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("connector_sources.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(2000))
+    url: Mapped[str] = mapped_column(String(2000), default="")
+    title: Mapped[str] = mapped_column(String(500), default="")
+    # Document.source_path of the document it became ("" while none).
+    document_path: Mapped[str] = mapped_column(String(1000), default="")
+    etag: Mapped[str] = mapped_column(String(300), default="")
+    last_modified: Mapped[str] = mapped_column(String(100), default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    modified: Mapped[str] = mapped_column(String(60), default="")
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    source: Mapped[ConnectorSource] = relationship(back_populates="items")
+
+
 def aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
