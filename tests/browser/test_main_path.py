@@ -33,7 +33,7 @@ QUESTION = "Was kostet ein Reisepass für Personen ab 24 Jahren?"
 # embedding model and the PDF reader, the first question loads the search index.
 SLOW_STEP_MS = 180_000
 
-PAGE_NAMES = ("Start", "Bots", "Dokumente", "Chat testen", "Geprüfte Antworten",
+PAGE_NAMES = ("Start", "Bots", "Dokumente", "Chat testen", "Geprüfte Antworten", "Protokoll",
               "Einstellungen")
 
 

@@ -103,18 +103,19 @@ def test_an_unknown_action_is_a_programming_error() -> None:
 
 def test_pages_need_known_actions_and_keep_menu_order() -> None:
     assert {"start", "bots", "dokumente", "chat", "einstellungen", "analyse", "bewertung",
-            "posteingang", "antworten"} == set(PAGE_ACTIONS)
+            "posteingang", "antworten", "protokoll"} == set(PAGE_ACTIONS)
     assert set(PAGE_ACTIONS.values()) <= set(ACTIONS)
     assert list(PAGE_ACTIONS)[0] == "start"
 
 
 @pytest.mark.parametrize(("role", "pages"), [
     ("admin", ["start", "bots", "dokumente", "chat", "posteingang", "antworten", "analyse",
-               "bewertung", "einstellungen"]),
-    ("editor", ["start", "bots", "dokumente", "chat", "antworten", "einstellungen"]),
-    ("clerk", ["start", "chat", "posteingang", "antworten"]),
-    ("analyst", ["start", "bots", "dokumente", "analyse"]),
-    ("evaluator", ["start", "chat", "bewertung"]),
+               "bewertung", "protokoll", "einstellungen"]),
+    ("editor", ["start", "bots", "dokumente", "chat", "antworten", "protokoll",
+                "einstellungen"]),
+    ("clerk", ["start", "chat", "posteingang", "antworten", "protokoll"]),
+    ("analyst", ["start", "bots", "dokumente", "analyse", "protokoll"]),
+    ("evaluator", ["start", "chat", "bewertung", "protokoll"]),
 ])
 def test_visible_pages_per_role(role: str, pages: list[str]) -> None:
     assert visible_pages(role) == pages
