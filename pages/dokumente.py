@@ -1,5 +1,6 @@
 """Dokumente: knowledge bases, upload with progress and a result per file, the documents with
-their chunks, delete, re-index."""
+their chunks, delete, re-index; and sources beyond files (website, open data, FAQ lists:
+apps/ui/sources.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from apps import ui
+from apps.ui import sources
+from pipelines.bots import BotRepository
 from pipelines.documents.ingest import FileResult, Ingestor
 from pipelines.documents.readers import SUPPORTED_EXTENSIONS
 from pipelines.workspace import create_knowledge_base, knowledge_bases, store_upload
@@ -20,6 +23,13 @@ can_edit = ui.allowed("documents.edit")
 st.title(ui.t("docs.title"))
 if not can_edit:
     st.info(ui.t("docs.read_only"))
+part = st.radio(ui.t("docs.part"), ["files", "sources"], horizontal=True, key="docs-part",
+                format_func=lambda k: ui.t(f"docs.part_{k}"), label_visibility="collapsed")
+if part == "sources":
+    with engine.session() as session:
+        bot_names = {b.slug: b.name for b in BotRepository(session, workspace).list()}
+    sources.show(engine, workspace, bot_names, can_edit)
+    st.stop()
 
 bases = {kb.slug: kb for kb in knowledge_bases(engine, workspace)}
 with st.expander(ui.t("docs.new_kb"), icon=":material/create_new_folder:",

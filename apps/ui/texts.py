@@ -1194,3 +1194,14 @@ TEXTS["en"].update({
     "start.demos": "Demos and tools",
 })
 
+TEXTS["de"].update({
+    "docs.part": "Bereich",
+    "docs.part_files": "Dateien",
+    "docs.part_sources": "Website, offene Daten, FAQ-Listen",
+})
+TEXTS["en"].update({
+    "docs.part": "Part",
+    "docs.part_files": "Files",
+    "docs.part_sources": "Website, open data, FAQ lists",
+})
+
