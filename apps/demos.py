@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -70,6 +71,15 @@ def launch(demo: gr.Blocks, host: str, port: int, block: bool = True) -> Any:
     return demo.launch(server_name=host, server_port=port, theme=THEME, css=CSS, head=HEAD,
                        show_error=False, footer_links=[], ssr_mode=False, pwa=False,
                        mcp_server=False, prevent_thread_lock=not block, quiet=True)
+
+
+def serve(build: Callable[[], gr.Blocks], title: str, port: int,
+          argv: list[str] | None = None) -> int:
+    """The command of a demo: options, the address printed, the app until Ctrl+C."""
+    args = parse_args(argv, f"{title} (Gradio)", port)
+    print(f"{title}: http://{args.host}:{args.port}/", flush=True)
+    launch(build(), args.host, args.port)
+    return 0
 
 
 def error(message: str) -> gr.Error:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from apps.demos import error, gr, launch, llm_if_wanted, parse_args
+from apps.demos import error, gr, llm_if_wanted, serve
 from pipelines.minutes import (
     Minutes,
     minutes_docx,
@@ -121,10 +121,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv, "Protokoll aus einer Aufnahme (Gradio)", 8505)
-    print(f"Protokoll: http://{args.host}:{args.port}/", flush=True)
-    launch(build_app(), args.host, args.port)
-    return 0
+    return serve(build_app, "Protokoll aus einer Aufnahme", 8505, argv)
 
 
 if __name__ == "__main__":

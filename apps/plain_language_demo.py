@@ -16,9 +16,8 @@ import pandas as pd
 from apps.demos import (
     error,
     gr,  # the module sets Gradio's offline switches first
-    launch,
     llm_if_wanted,
-    parse_args,
+    serve,
 )
 from pipelines.plain import (
     RULE_NAMES,
@@ -170,10 +169,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv, "Leichte und Einfache Sprache (Gradio)", 8503)
-    print(f"Leichte und Einfache Sprache: http://{args.host}:{args.port}/", flush=True)
-    launch(build_app(), args.host, args.port)
-    return 0
+    return serve(build_app, "Leichte und Einfache Sprache", 8503, argv)
 
 
 if __name__ == "__main__":

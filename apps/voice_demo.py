@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from apps.demos import error, gr, launch, parse_args
+from apps.demos import error, gr, serve
 from pipelines.assistant import LANGUAGE_NAMES, Assistant, TurnResult
 from pipelines.bots import BotRepository
 from pipelines.engine import Engine
@@ -117,10 +117,7 @@ def build_app(settings: Settings | None = None, workspace: str | None = None) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv, "Spracheingabe (Gradio)", 8504)
-    print(f"Spracheingabe: http://{args.host}:{args.port}/", flush=True)
-    launch(build_app(), args.host, args.port)
-    return 0
+    return serve(build_app, "Spracheingabe", 8504, argv)
 
 
 if __name__ == "__main__":

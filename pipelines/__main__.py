@@ -434,11 +434,36 @@ def _connector_progress(args: argparse.Namespace, unit: str) -> tuple[Any, Any]:
     return bar, progress
 
 
-def cmd_crawl(args: argparse.Namespace) -> int:
-    """Crawl a website (start page or sitemap) into a bot's knowledge base."""
+def _run_source(args: argparse.Namespace, engine: Any, workspace: str, kind: str,
+                settings_model: Any, values: dict[str, Any], unit: str) -> int:
+    """Validate the settings, store the source, run it with a progress bar, print the
+    report; exit code 2 for bad settings or a source that cannot be stored."""
     from pydantic import ValidationError
 
-    from pipelines.connectors.sources import SourceError, crawl_website
+    from pipelines.connectors.sources import SourceError, add_source, run_source
+
+    try:
+        settings = settings_model(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"Ungültige Angaben: {first['loc'][0] if first['loc'] else ''}: {first['msg']}",
+              file=sys.stderr)
+        return 2
+    bar, progress = _connector_progress(args, unit)
+    try:
+        source = add_source(engine, workspace, args.bot, kind, settings, args.refresh_hours,
+                            create_bot=True)
+        report = run_source(engine, workspace, source.id, progress, force=args.force)
+    except SourceError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    return _print_source_report(report, args.json)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl a website (start page or sitemap) into a bot's knowledge base."""
     from pipelines.connectors.website import WebsiteSettings
 
     engine = _engine()
@@ -451,28 +476,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             values[key] = getattr(args, option)
     if args.sitemap:
         values["sitemap"] = True
-    try:
-        settings = WebsiteSettings(**values)
-    except ValidationError as exc:
-        print(f"Ungültige Angaben: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}",
-              file=sys.stderr)
-        return 2
-    bar, progress = _connector_progress(args, "Seite")
-    try:
-        report = crawl_website(engine, workspace, args.bot, settings, args.refresh_hours,
-                               progress=progress, create_bot=True, force=args.force)
-    except SourceError as exc:
-        print(f"Fehler: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        bar.close()
-    return _print_source_report(report, args.json)
+    return _run_source(args, engine, workspace, "website", WebsiteSettings, values, "Seite")
 
 
 def cmd_ckan(args: argparse.Namespace) -> int:
     """Read the datasets of a CKAN open-data portal into a bot's knowledge base."""
     from pipelines.connectors.ckan import CkanSettings
-    from pipelines.connectors.sources import SourceError, import_ckan
 
     engine = _engine()
     workspace = args.workspace or engine.settings.default_workspace
@@ -484,22 +493,7 @@ def cmd_ckan(args: argparse.Namespace) -> int:
         values["max_resource_bytes"] = args.max_resource_bytes
     if args.delay is not None:
         values["delay_seconds"] = args.delay
-    try:
-        settings = CkanSettings(**values)
-    except ValueError as exc:  # pydantic's ValidationError
-        print(f"Ungültige Angaben: {exc}", file=sys.stderr)
-        return 2
-    bar, progress = _connector_progress(args, "Datensatz")
-    try:
-        report = import_ckan(engine, workspace, args.bot, settings,
-                             args.refresh_hours, progress=progress, create_bot=True,
-                             force=args.force)
-    except SourceError as exc:
-        print(f"Fehler: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        bar.close()
-    return _print_source_report(report, args.json)
+    return _run_source(args, engine, workspace, "ckan", CkanSettings, values, "Datensatz")
 
 
 def cmd_faq(args: argparse.Namespace) -> int:

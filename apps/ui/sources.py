@@ -93,6 +93,19 @@ def with_progress(run: Any) -> SourceReport:
     return report
 
 
+def save_and_run(engine: Engine, workspace: str, bot: str, kind: str, settings: Any,
+                 hours: float | None) -> None:
+    """Store the source (or update the one with the same address) and run it now."""
+    try:
+        source = add_source(engine, workspace, bot, kind, settings, hours)
+    except SourceError as exc:
+        st.error(str(exc))
+        return
+    st.session_state["src-report"] = with_progress(
+        lambda progress: run_source(engine, workspace, source.id, progress))
+    st.session_state["src-picked"] = source.id
+
+
 def refresh_input(key: str, default: float = 24.0) -> float | None:
     hours = st.number_input("Automatisch aktualisieren alle … Stunden (0 = nie)", 0.0, 8760.0,
                             default, step=1.0, key=key,
@@ -120,13 +133,10 @@ def add_website(engine: Engine, workspace: str, bots: dict[str, str], can_edit: 
                 settings = WebsiteSettings(start_url=start.strip(), prefixes=lines(prefixes),
                                            max_pages=int(max_pages), max_depth=int(max_depth),
                                            delay_seconds=float(delay))
-                source = add_source(engine, workspace, bot, "website", settings, hours)
-            except (SourceError, ValueError) as exc:
+            except ValueError as exc:  # pydantic's ValidationError: names the field
                 st.error(str(exc))
                 return
-            st.session_state["src-report"] = with_progress(
-                lambda progress: run_source(engine, workspace, source.id, progress))
-            st.session_state["src-picked"] = source.id
+            save_and_run(engine, workspace, bot, "website", settings, hours)
 
 
 def add_ckan(engine: Engine, workspace: str, bots: dict[str, str], can_edit: bool) -> None:
@@ -145,13 +155,10 @@ def add_ckan(engine: Engine, workspace: str, bots: dict[str, str], can_edit: boo
                 settings = CkanSettings(portal_url=portal.strip(),
                                         organization=organization.strip(), tags=lines(tags),
                                         max_datasets=int(max_datasets))
-                source = add_source(engine, workspace, bot, "ckan", settings, hours)
-            except (SourceError, ValueError) as exc:
+            except ValueError as exc:  # pydantic's ValidationError: names the field
                 st.error(str(exc))
                 return
-            st.session_state["src-report"] = with_progress(
-                lambda progress: run_source(engine, workspace, source.id, progress))
-            st.session_state["src-picked"] = source.id
+            save_and_run(engine, workspace, bot, "ckan", settings, hours)
 
 
 def guess(header: list[str], names: tuple[str, ...]) -> int:
