@@ -39,6 +39,10 @@ def preload() -> None:
 
     engine = Engine(get_settings())
     threading.Thread(target=apps.ui.warm_up, args=(engine,), name="warm-up", daemon=True).start()
+    # Websites and portals with a refresh interval are read again when due (sources.py).
+    from pipelines.connectors.sources import start_scheduler
+
+    start_scheduler(engine)
 
 
 # Servers started beside the workspace: environment variable with the port -> module.

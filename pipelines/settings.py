@@ -140,6 +140,10 @@ class Settings(BaseSettings):
         "", description="URL or e-mail address in the crawler's user agent, so site operators "
         "know whom to ask; empty = the project's address."
     )
+    connector_check_minutes: float = Field(
+        15.0, ge=0, description="How often the workspace server looks for sources whose "
+        "refresh is due (0 = never; then run `python -m pipelines refresh` from cron)."
+    )
 
     # Public chat on towns' websites (apps/public_chat.py)
     public_base_url: str = Field(

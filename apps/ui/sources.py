@@ -109,8 +109,9 @@ def save_and_run(engine: Engine, workspace: str, bot: str, kind: str, settings: 
 def refresh_input(key: str, default: float = 24.0) -> float | None:
     hours = st.number_input("Automatisch aktualisieren alle … Stunden (0 = nie)", 0.0, 8760.0,
                             default, step=1.0, key=key,
-                            help="Ausgeführt von `python -m pipelines refresh` (stündlich per "
-                                 "cron oder systemd-Timer).")
+                            help="Der laufende Arbeitsbereich sieht alle 15 Minuten nach, was "
+                                 "fällig ist (CHATWERKSTATT_CONNECTOR_CHECK_MINUTES); sonst "
+                                 "`python -m pipelines refresh` per cron oder systemd-Timer.")
     return float(hours) or None
 
 

@@ -8,7 +8,9 @@ those whose refresh interval has passed and `refresh_due` runs them (what
 
 from __future__ import annotations
 
+import logging
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +33,8 @@ from pipelines.connectors.base import (
 )
 from pipelines.engine import Engine
 from pipelines.store.models import ConnectorItem, ConnectorSource, Workspace, aware
+
+log = logging.getLogger(__name__)
 
 
 class SourceError(ValueError):
@@ -285,6 +289,28 @@ def refresh_due(engine: Engine, now: datetime | None = None, workspace: str | No
         if progress is not None:
             progress(info, report)
     return reports
+
+
+def run_scheduler(engine: Engine, stop: threading.Event, every_seconds: float) -> None:
+    """Refresh due sources every `every_seconds` until `stop` is set (the workspace server
+    runs this in a background thread). A failing round is logged and the next one comes."""
+    while not stop.wait(every_seconds):
+        try:
+            refresh_due(engine)
+        except Exception:  # a broken source must not end the schedule for all the others
+            log.exception("Geplante Aktualisierung der Quellen fehlgeschlagen")
+
+
+def start_scheduler(engine: Engine) -> threading.Event | None:
+    """The scheduler in a daemon thread when `connector_check_minutes` > 0; the event stops
+    it. None when switched off."""
+    minutes = engine.settings.connector_check_minutes
+    if minutes <= 0:
+        return None
+    stop = threading.Event()
+    threading.Thread(target=run_scheduler, args=(engine, stop, minutes * 60),
+                     name="quellen-zeitplan", daemon=True).start()
+    return stop
 
 
 def _row(session: Session, workspace: str, source_id: int) -> ConnectorSource:

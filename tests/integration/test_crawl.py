@@ -4,6 +4,8 @@ must not take away what was ingested before."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -316,3 +318,29 @@ def test_cli_crawl_and_refresh(tmp_path: Path, site: SiteServer) -> None:
     assert refresh.returncode == 0 and refresh.json() == []  # not due yet
     unreachable = run_pipelines(data, "crawl", closed_port_url() + "/", "--bot", BOT)
     assert unreachable.returncode == 2 and "nicht erreichbar" in unreachable.stderr
+
+
+def test_the_scheduler_reads_a_due_website_and_stops_when_told(engine: Engine,
+                                                               site: SiteServer) -> None:
+    from pipelines.connectors.sources import add_source, get_source, run_scheduler
+
+    source = add_source(engine, "standard", BOT, "website",
+                        settings(site.url + "/buergerservice/hundesteuer.html", max_depth=0),
+                        refresh_hours=24, create_bot=True)
+    assert get_source(engine, "standard", source.id).last_run_at is None
+    stop = threading.Event()
+    worker = threading.Thread(target=run_scheduler, args=(engine, stop, 0.05), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 60
+    while get_source(engine, "standard", source.id).last_run_at is None:
+        assert time.monotonic() < deadline, "the due source was never read"
+        time.sleep(0.1)
+    stop.set()
+    worker.join(timeout=30)
+
+    assert not worker.is_alive()
+    ran = get_source(engine, "standard", source.id)
+    assert ran.last_status == "ok" and ran.next_due_at is not None
+    # Read once: the next run is a day later, so the scheduler did not read it again.
+    assert len(site.hits("/buergerservice/hundesteuer.html")) == 1
+    assert search(engine, "Blindenführhunde")
