@@ -21,12 +21,15 @@ from apps import minutes_demo, plain_language_demo, voice_demo
 from pipelines.engine import Engine
 from pipelines.plain import check
 from pipelines.settings import Settings
+from tests.conftest import SHARED_DATA
 from tests.support.corpus import bot_on_corpus
 from tests.support.fake_llm_server import FakeLLMServer
 from tests.support.tiny_whisper import tiny_whisper_fixture  # noqa: F401
 
+SAMPLES = SHARED_DATA / "thorsten-voice-de-samples"
 pytestmark = pytest.mark.slow
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "thorsten-voice-de-samples"
+needs_recordings = pytest.mark.skipif(not SAMPLES.is_dir(),
+                                      reason=f"Sprachaufnahmen fehlen: {SAMPLES}")
 DOCS = {"reisepass.md": "# Reisepass\n\nEin Reisepass kostet 70,00 Euro.\n"}
 BOT = "sprach-bot"
 HARD = ("Der Antragsteller hat die Gebühr innerhalb von vierzehn Tagen nach Zugang des "
@@ -117,6 +120,7 @@ def test_plain_language_reads_an_upload_and_names_bad_input(
         client.predict(handle_file(str(broken)), api_name="/dokument_lesen")
 
 
+@needs_recordings
 def test_a_spoken_question_is_transcribed_and_answered_by_the_bot(
         speech_settings: Settings, corpus: Path, launched: Callable[[Any], Client],
         tmp_path: Path) -> None:
@@ -140,6 +144,7 @@ def test_a_spoken_question_is_transcribed_and_answered_by_the_bot(
         assert logged.question == question and logged.conversation.channel == "voice"
 
 
+@needs_recordings
 def test_voice_input_names_a_broken_recording_and_a_missing_model(
         speech_settings: Settings, make_settings: Callable[..., Settings], corpus: Path,
         launched: Callable[[Any], Client], tmp_path: Path) -> None:
@@ -158,6 +163,7 @@ def test_voice_input_names_a_broken_recording_and_a_missing_model(
         client.predict(handle_file(str(recording)), BOT, "", api_name="/frage")
 
 
+@needs_recordings
 def test_minutes_come_as_docx_and_markdown(speech_settings: Settings,
                                            launched: Callable[[Any], Client],
                                            tmp_path: Path) -> None:

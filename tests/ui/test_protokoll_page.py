@@ -13,12 +13,13 @@ from streamlit.testing.v1 import AppTest
 from pipelines.engine import Engine
 from pipelines.settings import REPO_ROOT, get_settings
 from pipelines.speech import clear_model_cache
+from tests.conftest import SHARED_DATA
 from tests.support.tiny_whisper import tiny_whisper_fixture  # noqa: F401
 from tests.ui.conftest import texts
 
 APP = str(REPO_ROOT / "apps" / "workspace.py")
 PAGE = str(REPO_ROOT / "pages" / "protokoll.py")
-RECORDING = REPO_ROOT.parent / "shared" / "data" / "thorsten-voice-de-samples" / "sample04-gt.wav"
+RECORDING = SHARED_DATA / "thorsten-voice-de-samples" / "sample04-gt.wav"
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def open_page() -> AppTest:
     return app
 
 
+@pytest.mark.skipif(not RECORDING.is_file(), reason=f"Sprachaufnahme fehlt: {RECORDING}")
 def test_a_recording_becomes_minutes_to_download(with_model: Engine) -> None:
     app = open_page()
     app.text_input[0].set_value("Bauausschuss")
